@@ -6,8 +6,9 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export MELTANO_SEND_ANONYMOUS_USAGE_STATS := false
 export MELTANO_DISABLE_TRACKING := true
+export MELTANO_CLI_DISABLE_VERSION_CHECK := true
 
-.PHONY: venv install test test-fast lint demo bench bench-smoke airflow-test clean
+.PHONY: venv install test test-fast lint demo bench bench-smoke airflow-test constraints clean
 
 $(STAMP): requirements-dev.txt tap-myfulfillment/pyproject.toml target-quickbooks/pyproject.toml emulators/pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -37,3 +38,12 @@ demo: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .meltano .secrets .demo
+
+## Re-pin the plugins' third-party dependencies (plugins/constraints.txt).
+constraints: $(STAMP)
+	rm -rf .constraints-venv && $(BIN)/uv venv -q .constraints-venv
+	$(BIN)/uv pip install -q --python .constraints-venv/bin/python -e ./tap-myfulfillment -e ./target-quickbooks
+	{ echo "# Pinned versions of everything the plugins install (meltano install reads this"; \
+	  echo "# through each plugin's pip_url). Regenerate with: make constraints"; \
+	  $(BIN)/uv pip freeze --python .constraints-venv/bin/python | grep -v '^-e\|file://'; } > plugins/constraints.txt
+	rm -rf .constraints-venv
