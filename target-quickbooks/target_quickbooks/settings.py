@@ -1,0 +1,175 @@
+"""Settings of target-quickbooks, declared once for the SDK, ``--about`` and Meltano.
+
+The names here are the contract with ``meltano.yml`` (namespace ``target_quickbooks``):
+renaming one breaks every project that sets it.
+"""
+
+from __future__ import annotations
+
+from singer_sdk import typing as th
+
+#: Products: only create new items, only update known ones, or both.
+PRODUCT_MODES = ("create", "update", "upsert")
+
+DEFAULT_TOKEN_STORE = ".secrets/quickbooks-tokens.json"
+DEFAULT_MINOR_VERSION = 75
+DEFAULT_BATCH_SIZE = 300
+
+CONFIG_SCHEMA: dict = th.PropertiesList(
+    th.Property(
+        "client_id",
+        th.StringType,
+        required=True,
+        title="Client ID",
+        description="OAuth 2.0 client id of the Intuit app.",
+    ),
+    th.Property(
+        "client_secret",
+        th.StringType,
+        required=True,
+        secret=True,
+        title="Client secret",
+        description="OAuth 2.0 client secret of the Intuit app.",
+    ),
+    th.Property(
+        "refresh_token",
+        th.StringType,
+        secret=True,
+        title="Initial refresh token",
+        description=(
+            "Refresh token used only until the token store holds a newer one: QuickBooks "
+            "rotates refresh tokens and Meltano rewrites the config every run, so later "
+            "tokens live in `token_store_path`."
+        ),
+    ),
+    th.Property(
+        "realm_id",
+        th.StringType,
+        required=True,
+        title="Realm (company) id",
+        description="QuickBooks company id; the ID map in state is scoped to it.",
+    ),
+    th.Property(
+        "environment",
+        th.StringType,
+        default="sandbox",
+        allowed_values=["sandbox", "production"],
+        title="Environment",
+        description="`sandbox` or `production`; picks the API host and OAuth endpoints.",
+    ),
+    th.Property(
+        "api_url",
+        th.StringType,
+        title="API base URL override",
+        description="v3 base URL, e.g. `http://127.0.0.1:8765/v3` for the emulator.",
+    ),
+    th.Property(
+        "oauth_discovery_url",
+        th.StringType,
+        title="OAuth discovery document override",
+        description="URL of an OpenID discovery document replacing Intuit's (emulator).",
+    ),
+    th.Property(
+        "token_store_path",
+        th.StringType,
+        default=DEFAULT_TOKEN_STORE,
+        title="Token store path",
+        description=(
+            "File (mode 0600) holding the latest rotated tokens, relative to the working "
+            "directory (the Meltano project root)."
+        ),
+    ),
+    th.Property(
+        "minor_version",
+        th.IntegerType,
+        default=DEFAULT_MINOR_VERSION,
+        title="API minor version",
+    ),
+    th.Property(
+        "income_account",
+        th.StringType,
+        title="Income account",
+        description="Id or exact name of the Income account of items.",
+    ),
+    th.Property(
+        "service_income_account",
+        th.StringType,
+        title="Service income account",
+        description="Id or name of the Income account of service items (default: income).",
+    ),
+    th.Property(
+        "expense_account",
+        th.StringType,
+        title="Expense (COGS) account",
+        description="Id or name of the Cost of Goods Sold account of items.",
+    ),
+    th.Property(
+        "asset_account",
+        th.StringType,
+        title="Inventory asset account",
+        description="Id or name of the Other Current Asset/Inventory account.",
+    ),
+    th.Property(
+        "product_mode",
+        th.StringType,
+        default="upsert",
+        allowed_values=list(PRODUCT_MODES),
+        title="Product mode",
+        description="`create` new items only, `update` existing only, or `upsert` both.",
+    ),
+    th.Property(
+        "inventory_start_date",
+        th.DateType,
+        title="Inventory start date",
+        description="InvStartDate of new inventory items (default: today).",
+    ),
+    th.Property(
+        "tax_code",
+        th.StringType,
+        title="Default tax code",
+        description="Id or name of the TaxCode used when `tax_code_map` has no entry.",
+    ),
+    th.Property(
+        "tax_code_map",
+        th.ObjectType(additional_properties=th.StringType),
+        title="Tax code map",
+        description='VAT rate → TaxCode Id or name, e.g. `{"20": "3", "5.5": "5"}`.',
+    ),
+    th.Property(
+        "shipping_item",
+        th.StringType,
+        default="Shipping",
+        title="Shipping item",
+        description="Id or name of the Service item of shipping lines.",
+    ),
+    th.Property(
+        "adjustment_item",
+        th.StringType,
+        default="Adjustment",
+        title="Adjustment item",
+        description="Id or name of the item of credit memo adjustment lines.",
+    ),
+    th.Property(
+        "discount_account",
+        th.StringType,
+        title="Discount account",
+        description="Id or name of the account of discount lines.",
+    ),
+    th.Property(
+        "dry_run",
+        th.BooleanType,
+        default=False,
+        title="Dry run",
+        description="Map, validate and look up, but write nothing to QuickBooks or state.",
+    ),
+    th.Property("max_requests_per_minute", th.IntegerType, default=500),
+    th.Property("max_requests_per_second", th.IntegerType, default=10),
+    th.Property("max_batch_requests_per_minute", th.IntegerType, default=40),
+    th.Property("max_concurrent_requests", th.IntegerType, default=10),
+    th.Property(
+        "batch_size",
+        th.IntegerType,
+        default=DEFAULT_BATCH_SIZE,
+        title="Records per sink batch",
+    ),
+).to_dict()
