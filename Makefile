@@ -34,7 +34,7 @@ test-fast: $(STAMP)
 
 demo: $(STAMP)
 	$(BIN)/meltano install
-	$(BIN)/python -m tests.demo
+	$(BIN)/python orchestrate/demo.py
 
 clean:
 	rm -rf $(VENV) .meltano .secrets .demo
