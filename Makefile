@@ -36,8 +36,18 @@ demo: $(STAMP)
 	$(BIN)/meltano install
 	$(BIN)/python orchestrate/demo.py
 
+AIRFLOW_VENV := .airflow-venv
+
+## Load the Airflow DAGs (orchestrate/) with real Airflow, in its own venv (.airflow-venv).
+airflow-test: $(STAMP)
+	test -x $(AIRFLOW_VENV)/bin/python || $(BIN)/uv venv -q --python $(BIN)/python $(AIRFLOW_VENV)
+	$(BIN)/uv pip install -q --python $(AIRFLOW_VENV)/bin/python -r orchestrate/requirements-airflow.txt
+	export AIRFLOW_HOME="$$(mktemp -d)" && trap 'rm -rf "$$AIRFLOW_HOME"' EXIT && \
+	  REQUIRE_AIRFLOW=1 MELTANO_BIN="$(CURDIR)/$(BIN)/meltano" \
+	  $(AIRFLOW_VENV)/bin/python -m pytest -q -p no:cacheprovider tests/orchestrate
+
 clean:
-	rm -rf $(VENV) .meltano .secrets .demo
+	rm -rf $(VENV) $(AIRFLOW_VENV) .meltano .secrets .demo
 
 ## Re-pin the plugins' third-party dependencies (plugins/constraints.txt).
 constraints: $(STAMP)
