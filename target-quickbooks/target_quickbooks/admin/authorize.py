@@ -1,0 +1,127 @@
+"""``authorize``: Intuit's consent step, done from a terminal.
+
+The hosted integration "redirects you to the QuickBooks authentication page".
+Here the command prints (and opens when it can) Intuit's consent URL, receives
+the redirect on a loopback port, trades the one-time code for tokens with
+intuit-oauth, stores the refresh token in the token store (the target reads the
+store before its config, so rotation survives Meltano's regenerated config) and
+prints the ``realm_id`` to configure.
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+import webbrowser
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from target_quickbooks.qbo import QuickBooksAuth, TokenStore
+from target_quickbooks.settings import DEFAULT_TOKEN_STORE
+
+DEFAULT_REDIRECT_URI = "http://localhost:8123/callback"
+
+
+class AuthorizeError(Exception):
+    """The consent flow did not complete."""
+
+
+@dataclass
+class Redirect:
+    """What Intuit sent back to the redirect URI."""
+
+    code: str | None = None
+    realm_id: str | None = None
+    state: str | None = None
+    error: str | None = None
+
+
+def _callback_server(redirect_uri: str, received: Redirect, done: threading.Event) -> HTTPServer:
+    """A one-shot HTTP server on the redirect URI's loopback port."""
+    parts = urlsplit(redirect_uri)
+    if parts.hostname not in {"localhost", "127.0.0.1"}:
+        msg = (f"redirect URI {redirect_uri} is not on this machine; use a "
+               "http://localhost:<port>/<path> URI registered on the Intuit app")
+        raise AuthorizeError(msg)
+    path = parts.path or "/"
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            url = urlsplit(self.path)
+            if url.path != path:
+                self.send_error(404)
+                return
+            query = {key: values[0] for key, values in parse_qs(url.query).items()}
+            received.code = query.get("code")
+            received.realm_id = query.get("realmId")
+            received.state = query.get("state")
+            received.error = query.get("error")
+            body = ("QuickBooks authorization received; you can close this window."
+                    if received.code else "QuickBooks authorization failed; see the terminal.")
+            self.send_response(200)
+            self.send_header("Content-Type", "text/plain; charset=utf-8")
+            self.end_headers()
+            self.wfile.write(body.encode())
+            done.set()
+
+        def log_message(self, *args: Any) -> None:
+            """Keep the code and state out of the terminal."""
+
+    return HTTPServer(("127.0.0.1", parts.port or 80), Handler)
+
+
+def authorize(
+    config: Mapping[str, Any],
+    *,
+    redirect_uri: str = DEFAULT_REDIRECT_URI,
+    open_browser: bool = True,
+    timeout: float = 300.0,
+    echo: Callable[[str], None] = print,
+) -> str:
+    """Run the consent flow; return the authorized realm id."""
+    store = TokenStore(Path(config.get("token_store_path") or DEFAULT_TOKEN_STORE))
+    auth = QuickBooksAuth(
+        client_id=config["client_id"],
+        client_secret=config["client_secret"],
+        refresh_token=None,
+        realm_id=str(config.get("realm_id") or ""),
+        environment=str(config.get("environment") or "sandbox"),
+        discovery_url=config.get("oauth_discovery_url"),
+        token_store=store,
+        redirect_uri=redirect_uri,
+    )
+    state = secrets.token_urlsafe(24)
+    received, done = Redirect(), threading.Event()
+    server = _callback_server(redirect_uri, received, done)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        url = auth.authorization_url(state)
+        echo("Open this URL, sign in to QuickBooks and pick the company to connect:")
+        echo(url)
+        echo(f"Waiting for Intuit's redirect on {redirect_uri} ...")
+        if open_browser:
+            webbrowser.open(url)
+        if not done.wait(timeout):
+            msg = f"no redirect reached {redirect_uri} within {timeout:.0f} s; run authorize again"
+            raise AuthorizeError(msg)
+    finally:
+        server.shutdown()
+        server.server_close()
+    if received.state != state:
+        msg = ("the redirect's state does not match this request (possible CSRF); "
+               "run authorize again")
+        raise AuthorizeError(msg)
+    if received.error or not received.code or not received.realm_id:
+        msg = f"Intuit did not grant access ({received.error or 'no code in the redirect'})"
+        raise AuthorizeError(msg)
+    auth.exchange_code(received.code, received.realm_id)
+    echo(f"Authorized. The refresh token is stored in {store.path} (mode 0600).")
+    echo(f"realm_id: {received.realm_id}")
+    if str(config.get("realm_id") or "") != received.realm_id:
+        echo(f"Set it with: meltano config target-quickbooks set realm_id {received.realm_id}")
+    return received.realm_id

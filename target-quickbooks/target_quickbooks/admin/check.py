@@ -1,0 +1,76 @@
+"""``check``: is this QuickBooks company ready for the feeds?
+
+Connects with the stored (rotating) token, shows the company, and validates
+every configured reference with the same resolver and messages the target
+uses at start-up, so a wrong-typed account is found before the first run
+rather than in the middle of one.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from target_quickbooks.accounts import ACCOUNT_RULES, ConfigurationError, References
+from target_quickbooks.qbo import QuickBooksError
+from target_quickbooks.target import build_client
+
+#: Account roles a full product feed needs; each is checked even when unset.
+REQUIRED_ROLES = ("income", "service_income", "expense", "asset")
+
+
+def check(config: Mapping[str, Any], *, echo: Callable[[str], None] = print) -> int:
+    """Run every check, print one line per check; return the number of problems."""
+    client = build_client(config, logging.getLogger("target_quickbooks.check"))
+    try:
+        company = client.company_info()
+        prefs = client.preferences()
+    except QuickBooksError as exc:
+        echo(f"FAIL  connection: {exc}")
+        return 1
+    address = company.get("CompanyAddr") or {}
+    echo(f"OK    company: {company.get('CompanyName')} (realm {config['realm_id']}, "
+         f"country {company.get('Country') or address.get('Country') or '?'})")
+    currency = (prefs.get("CurrencyPrefs") or {}).get("HomeCurrency", {}).get("value")
+    inventory = (prefs.get("ProductAndServicesPrefs") or {}).get("QuantityOnHand")
+    custom_numbers = (prefs.get("SalesFormsPrefs") or {}).get("CustomTxnNumbers")
+    echo(f"OK    preferences: home currency {currency}, inventory tracking "
+         f"{'on' if inventory else 'off'}, custom transaction numbers "
+         f"{'on' if custom_numbers else 'off (QuickBooks numbers documents)'}")
+
+    references = References(client, config)
+    problems = 0
+    roles = list(REQUIRED_ROLES)
+    if config.get("discount_account"):
+        roles.append("discount")
+    for role in roles:
+        setting = ACCOUNT_RULES[role].setting
+        problems += _one(echo, setting, lambda role=role: references.account(role))
+    if config.get("tax_code"):
+        problems += _one(echo, "tax_code", references.default_tax_code)
+    rates = list((config.get("tax_code_map") or {}).keys())
+    if rates:
+        problems += _one(echo, "tax_code_map", lambda: references.tax_code_for_rates(rates))
+    for setting in ("shipping_item", "adjustment_item"):
+        problems += _one(echo, setting, lambda setting=setting: references.item(setting))
+    echo("All checks passed." if not problems else f"{problems} problem(s) found.")
+    return problems
+
+
+def _one(echo: Callable[[str], None], setting: str, resolve: Callable[[], Any]) -> int:
+    try:
+        found = resolve()
+    except (ConfigurationError, QuickBooksError) as exc:
+        echo(f"FAIL  {setting}: {exc}")
+        return 1
+    echo(f"OK    {setting}: {_describe(found)}")
+    return 0
+
+
+def _describe(found: Any) -> str:
+    if isinstance(found, Mapping) and "value" in found:
+        return f"Id {found['value']} {found.get('name') or ''}".rstrip()
+    if isinstance(found, Mapping):
+        return ", ".join(f"{key} → {_describe(value)}" for key, value in found.items())
+    return str(found)

@@ -1,0 +1,80 @@
+"""``target-quickbooks-admin``: the operator commands' command line."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from target_quickbooks.accounts import ConfigurationError
+from target_quickbooks.admin.authorize import DEFAULT_REDIRECT_URI, AuthorizeError, authorize
+from target_quickbooks.admin.check import check
+from target_quickbooks.admin.config import AdminConfigError, load_config, require
+from target_quickbooks.admin.report import ReportError, build_report, read_states, render_table
+from target_quickbooks.qbo import QuickBooksError
+
+_config_option = click.option(
+    "--config", "config_files", multiple=True, type=click.Path(exists=True, path_type=Path),
+    help="Target config JSON (default: TARGET_QUICKBOOKS_* env vars, as Meltano sets them).",
+)
+
+
+@click.group()
+def main() -> None:
+    """Operator commands for target-quickbooks."""
+
+
+@main.command("authorize")
+@_config_option
+@click.option("--redirect-uri", default=DEFAULT_REDIRECT_URI, show_default=True,
+              help="Redirect URI registered on the Intuit app (a loopback URL).")
+@click.option("--no-browser", is_flag=True, help="Print the URL only; do not open a browser.")
+@click.option("--timeout", default=300.0, show_default=True, help="Seconds to wait.")
+def authorize_command(config_files: tuple[Path, ...], redirect_uri: str, no_browser: bool,
+                      timeout: float) -> None:
+    """Connect a QuickBooks company: consent URL, local redirect, stored refresh token."""
+    config = load_config(list(config_files))
+    try:
+        require(config, "client_id", "client_secret")
+        authorize(config, redirect_uri=redirect_uri, open_browser=not no_browser,
+                  timeout=timeout, echo=click.echo)
+    except (AdminConfigError, AuthorizeError, QuickBooksError) as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+@main.command("check")
+@_config_option
+def check_command(config_files: tuple[Path, ...]) -> None:
+    """Connect, show the company and validate the configured accounts."""
+    config = load_config(list(config_files))
+    try:
+        require(config)
+        problems = check(config, echo=click.echo)
+    except (AdminConfigError, ConfigurationError, QuickBooksError) as exc:
+        raise click.ClickException(str(exc)) from None
+    if problems:
+        sys.exit(1)
+
+
+@main.command("report")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
+              show_default=True)
+@click.option("--state-file", "state_files", multiple=True,
+              type=click.Path(exists=True, path_type=Path),
+              help="Read these `meltano state get` outputs instead of asking meltano.")
+def report_command(fmt: str, state_files: tuple[Path, ...]) -> None:
+    """Products ↔ QuickBooks Ids and each feed's last result, from Meltano state."""
+    try:
+        if state_files:
+            states = {p.stem: json.loads(p.read_text(encoding="utf-8")) for p in state_files}
+        else:
+            states = read_states()
+    except ReportError as exc:
+        raise click.ClickException(str(exc)) from None
+    report = build_report(states)
+    if fmt == "json":
+        click.echo(json.dumps(report.as_dict(), indent=2, ensure_ascii=False))
+    else:
+        click.echo(render_table(report))

@@ -1,0 +1,162 @@
+"""``report``: the "Synchronisation des produits" view, from Meltano state.
+
+The target keeps its ID map, per-product status, pending records and the last
+results of each feed inside Meltano state (one state per feed). This command
+reads those states through the ``meltano`` CLI (any state backend works) and
+shows every product SKU with its QuickBooks Id and last sync status, each
+feed's last result, and the records waiting to be retried with their reason.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from target_quickbooks.admin.config import project_root
+from target_quickbooks.results import OUTCOMES
+from target_quickbooks.state import BOOKMARK
+
+
+class ReportError(Exception):
+    """Meltano state could not be read."""
+
+
+@dataclass
+class Report:
+    """Everything the report shows, ready for a table or JSON."""
+
+    products: list[dict[str, Any]] = field(default_factory=list)
+    feeds: list[dict[str, Any]] = field(default_factory=list)
+    pending: list[dict[str, Any]] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        """The JSON form (``--format json``)."""
+        return {"products": self.products, "feeds": self.feeds, "pending": self.pending}
+
+
+def find_meltano() -> str:
+    """The ``meltano`` executable of this project (plugins run in their own venv)."""
+    candidates = [
+        os.environ.get("MELTANO_BIN"),
+        shutil.which("meltano"),
+        str(project_root() / ".venv" / "bin" / "meltano"),
+    ]
+    for candidate in candidates:
+        if candidate and Path(candidate).exists():
+            return candidate
+    msg = "cannot find the `meltano` executable: set MELTANO_BIN to its path"
+    raise ReportError(msg)
+
+
+def read_states(meltano: str | None = None) -> dict[str, dict[str, Any]]:
+    """Every Meltano state that holds a target-quickbooks entry, by state id."""
+    exe = meltano or find_meltano()
+
+    def run(*args: str) -> str:
+        proc = subprocess.run(
+            [exe, "state", *args], cwd=project_root(), capture_output=True, text=True,
+            check=False,
+        )
+        if proc.returncode != 0:
+            msg = f"`meltano state {' '.join(args)}` failed: {proc.stderr.strip()[-500:]}"
+            raise ReportError(msg)
+        return proc.stdout
+
+    states = {}
+    for state_id in run("list").split():
+        text = run("get", state_id).strip()
+        value = json.loads(text) if text else {}
+        if _entry(value):
+            states[state_id] = value
+    return states
+
+
+def _entry(state: Mapping[str, Any]) -> Mapping[str, Any] | None:
+    singer = state.get("singer_state", state)
+    bookmarks = singer.get("bookmarks") if isinstance(singer, Mapping) else None
+    entry = bookmarks.get(BOOKMARK) if isinstance(bookmarks, Mapping) else None
+    return entry if isinstance(entry, Mapping) else None
+
+
+def build_report(states: Mapping[str, Mapping[str, Any]]) -> Report:
+    """Merge the feeds' states: the newest status of each product wins."""
+    report = Report()
+    products: dict[str, dict[str, Any]] = {}
+    for state_id, state in sorted(states.items()):
+        entry = _entry(state) or {}
+        feed = _feed_name(state_id)
+        items = entry.get("items") or {}
+        statuses = entry.get("products") or {}
+        for sku in set(items) | set(statuses):
+            status, at = ([*list(statuses.get(sku) or []), "", ""])[:2]
+            row = {"sku": sku, "quickbooks_id": str(items.get(sku, "")).split(":")[0] or None,
+                   "status": status or ("mapped" if sku in items else ""), "at": at,
+                   "feed": feed}
+            current = products.get(sku)
+            if current is None or (row["at"] or "") >= (current["at"] or ""):
+                row["quickbooks_id"] = row["quickbooks_id"] or (current or {}).get("quickbooks_id")
+                products[sku] = row
+        pending = entry.get("pending") or {}
+        results = entry.get("results") or {}
+        report.feeds.append({
+            "feed": feed, "state_id": state_id, "realm_id": entry.get("realm_id"),
+            "last_run": entry.get("last_run"),
+            "results": {stream: {o: int(c.get(o, 0)) for o in OUTCOMES}
+                        for stream, c in results.items()},
+            "pending": sum(len(records) for records in pending.values()),
+        })
+        for stream, records in sorted(pending.items()):
+            for key, item in sorted(records.items()):
+                report.pending.append({
+                    "feed": feed, "stream": stream, "key": key,
+                    "status": item.get("status"), "reason": item.get("reason"),
+                    "code": item.get("code"), "hint": item.get("hint"),
+                    "attempts": item.get("attempts"), "since": item.get("since"),
+                })
+    report.products = [products[sku] for sku in sorted(products)]
+    return report
+
+
+def _feed_name(state_id: str) -> str:
+    """``dev:tap-myfulfillment--products-to-target-quickbooks--create-products`` → readable."""
+    _, _, pair = state_id.partition(":")
+    return pair or state_id
+
+
+def render_table(report: Report) -> str:
+    """Plain-text tables for people."""
+    lines = ["Synchronisation des produits", ""]
+    lines += _table(["SKU", "QuickBooks Id", "Status", "At", "Feed"],
+                    [[p["sku"], p["quickbooks_id"] or "-", p["status"], p["at"] or "-",
+                      p["feed"]] for p in report.products])
+    lines += ["", "Feeds (last run)", ""]
+    rows = []
+    for feed in report.feeds:
+        for stream, counts in sorted(feed["results"].items()) or [("-", {})]:
+            rows.append([feed["feed"], feed["last_run"] or "-", stream,
+                         *(str(counts.get(o, 0)) for o in OUTCOMES), str(feed["pending"])])
+    lines += _table(["Feed", "Last run", "Stream", *OUTCOMES, "pending"], rows)
+    if report.pending:
+        lines += ["", "Waiting to be retried", ""]
+        lines += _table(["Feed", "Stream", "Key", "Status", "Reason"],
+                        [[p["feed"], p["stream"], p["key"], p["status"] or "",
+                          (p["reason"] or "")[:120]] for p in report.pending])
+    return "\n".join(lines)
+
+
+def _table(header: list[str], rows: Iterable[list[str]]) -> list[str]:
+    rows = [[str(cell) for cell in row] for row in rows]
+    widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h)
+              for i, h in enumerate(header)]
+    fmt = "  ".join(f"{{:<{w}}}" for w in widths)
+    out = [fmt.format(*header), fmt.format(*("-" * w for w in widths))]
+    out += [fmt.format(*row) for row in rows]
+    if not rows:
+        out.append("(none)")
+    return out
