@@ -44,7 +44,7 @@ def timestamp(moment: datetime) -> str:
 
 def parse_timestamp(text: str) -> datetime:
     """Read an API timestamp back (naive, UTC by convention)."""
-    return datetime.strptime(text, TIMESTAMP_FORMAT)  # noqa: DTZ007 - the API's timestamps are naive UTC
+    return datetime.strptime(text, TIMESTAMP_FORMAT)
 
 
 def later(text: str, seconds: int = 1) -> str:

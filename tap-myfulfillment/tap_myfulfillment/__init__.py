@@ -1,4 +1,4 @@
-"""Singer tap for Boostmyshop myFulfillment (products, orders, customers, invoices, credit memos)."""
+"""Singer tap for Boostmyshop myFulfillment: products, orders, customers and documents."""
 
 from __future__ import annotations
 

@@ -15,13 +15,15 @@ import requests
 from singer_sdk.exceptions import ConfigurationError, FatalAPIError, RetriableAPIError
 
 #: Statuses retried with backoff (besides the 400 "Too Many Attempts." rate limit).
-RETRYABLE_STATUSES: frozenset[int] = frozenset({
-    HTTPStatus.TOO_MANY_REQUESTS,
-    HTTPStatus.INTERNAL_SERVER_ERROR,
-    HTTPStatus.BAD_GATEWAY,
-    HTTPStatus.SERVICE_UNAVAILABLE,
-    HTTPStatus.GATEWAY_TIMEOUT,
-})
+RETRYABLE_STATUSES: frozenset[int] = frozenset(
+    {
+        HTTPStatus.TOO_MANY_REQUESTS,
+        HTTPStatus.INTERNAL_SERVER_ERROR,
+        HTTPStatus.BAD_GATEWAY,
+        HTTPStatus.SERVICE_UNAVAILABLE,
+        HTTPStatus.GATEWAY_TIMEOUT,
+    }
+)
 
 RATE_LIMIT_TEXT = "too many attempts"
 

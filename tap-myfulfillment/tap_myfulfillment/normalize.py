@@ -147,7 +147,9 @@ def conform(value: t.Any, schema: t.Mapping[str, t.Any], *, where: str) -> t.Any
     if "object" in types and isinstance(value, dict):
         properties = schema.get("properties", {})
         return {
-            key: (conform(item, properties[key], where=f"{where}.{key}") if key in properties else item)
+            key: conform(item, properties[key], where=f"{where}.{key}")
+            if key in properties
+            else item
             for key, item in value.items()
         }
     if "array" in types and isinstance(value, list):
@@ -188,7 +190,7 @@ def conform_record(
     label = f"{stream} record {key_field}={record.get(key_field)!r}, field "
     properties = schema.get("properties", {})
     return {
-        key: (conform(value, properties[key], where=f"{label}{key}") if key in properties else value)
+        key: conform(value, properties[key], where=f"{label}{key}") if key in properties else value
         for key, value in record.items()
     }
 
@@ -221,3 +223,32 @@ def customer_key(record: t.Mapping[str, t.Any], *, where: str) -> str:
         "cannot be identified; add the customer's email to the document in myFulfillment"
     )
     raise RecordFormatError(msg)
+
+
+def customer_from_order(order: t.Mapping[str, t.Any]) -> dict[str, t.Any]:
+    """Build a ``customers`` record from a normalised order carrying ``customer_key``.
+
+    Names fall back to the billing address when the order has no customer names;
+    the phone is the billing telephone.
+
+    Args:
+        order: A normalised sales order with ``customer_key``.
+
+    Returns:
+        The customer record (fields of the record contract).
+    """
+    billing = order.get("billing_address") or {}
+    key = order["customer_key"]
+    email = order.get("customer_email")
+    return {
+        "customer_key": key,
+        "customer_id": None if key.startswith("guest:") else key,
+        "email": email.strip() if isinstance(email, str) and email.strip() else None,
+        "firstname": order.get("customer_firstname") or billing.get("firstname"),
+        "lastname": order.get("customer_lastname") or billing.get("lastname"),
+        "company": billing.get("company") or None,
+        "phone": billing.get("telephone") or None,
+        "billing_address": dict(billing) if billing else None,
+        "currency": order.get("currency"),
+        "updated_at": order.get("updated_at"),
+    }

@@ -1,0 +1,1 @@
+"""target-quickbooks: a Singer target writing Items, Customers, Invoices and CreditMemos."""

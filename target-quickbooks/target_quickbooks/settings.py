@@ -11,7 +11,7 @@ from singer_sdk import typing as th
 #: Products: only create new items, only update known ones, or both.
 PRODUCT_MODES = ("create", "update", "upsert")
 
-DEFAULT_TOKEN_STORE = ".secrets/quickbooks-tokens.json"
+DEFAULT_TOKEN_STORE = ".secrets/quickbooks-tokens.json"  # noqa: S105 (a path, not a secret)
 DEFAULT_MINOR_VERSION = 75
 DEFAULT_BATCH_SIZE = 300
 

@@ -64,7 +64,7 @@ def json_number(value: Decimal) -> int | float:
 
 
 def rate_key(value: object) -> str:
-    """Normalise a VAT rate for ``tax_code_map`` lookups: ``20.0000`` → ``"20"``, ``5.50`` → ``"5.5"``."""
+    """Normalise a VAT rate for ``tax_code_map``: ``20.0000`` → ``"20"``, ``5.50`` → ``"5.5"``."""
     number = to_decimal(value, "tax_percent")
     if number == number.to_integral_value():
         return str(int(number))

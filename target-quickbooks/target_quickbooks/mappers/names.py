@@ -72,7 +72,8 @@ def display_name(
     Raises:
         MappingError: when the record has neither a name nor a company.
     """
-    person = " ".join(str(part).strip() for part in (firstname, lastname) if part and str(part).strip())
+    parts = (str(part).strip() for part in (firstname, lastname) if part is not None)
+    person = " ".join(part for part in parts if part)
     base = person or (str(company).strip() if company else "")
     if not base:
         raise MappingError(

@@ -144,8 +144,10 @@ class QuickBooksAuth:
         return self._auth_client
 
     def _valid(self, token: str | None, expires_at: float | None) -> bool:
-        return bool(token) and expires_at is not None and (
-            self._clock() < expires_at - REFRESH_MARGIN_SECONDS
+        return (
+            bool(token)
+            and expires_at is not None
+            and (self._clock() < expires_at - REFRESH_MARGIN_SECONDS)
         )
 
     def _adopt(self, access_token: str, expires_at: float) -> str:

@@ -267,10 +267,7 @@ def parse_fault(
         The fault; never raises.
     """
     intuit_tid = header(headers, "intuit_tid")
-    if isinstance(body, bytes):
-        text = body.decode("utf-8", errors="replace")
-    else:
-        text = body or ""
+    text = body.decode("utf-8", errors="replace") if isinstance(body, bytes) else body or ""
     stripped = text.strip()
     if stripped.startswith("{"):
         try:

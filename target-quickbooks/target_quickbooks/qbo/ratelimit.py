@@ -1,9 +1,13 @@
 """Client-side throttling so a run goes as fast as QuickBooks allows without tripping 429s.
 
 QuickBooks limits each company to 500 requests a minute, 10 a second and 10 at
-once, and batch requests to 40 a minute. Sliding windows of request start times
-enforce the rate limits, a counter enforces concurrency, and :meth:`penalize`
-pauses every thread after a 429 (Intuit's advice: wait 60 seconds).
+once, and batch requests to 40 a minute, counting requests when they *arrive*.
+We cannot see arrival times, only that a request arrives somewhere between its
+start and the moment its response comes back. So a request counts in a window
+from its start until one window length after it *ended* (in-flight requests
+always count): whatever the network delay, QuickBooks can never see more than
+the limit in any of its windows. After a 429, :meth:`penalize` pauses every
+thread (Intuit's advice: wait 60 seconds).
 """
 
 from __future__ import annotations
@@ -31,7 +35,8 @@ class RateLimiter:
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
         default_penalty: float = 60.0,
-        slack: float = 0.05,
+        slack: float = 0.005,
+        time_scale: float = 1.0,
     ) -> None:
         """Set the limits.
 
@@ -42,10 +47,12 @@ class RateLimiter:
             max_concurrent: requests in flight at once.
             clock: monotonic clock (tests pass a fake).
             sleep: sleep function (tests pass one that advances the fake clock).
-            default_penalty: pause after a 429 without ``Retry-After`` (seconds).
-            slack: extra seconds added to each window so network jitter between
-                our start time and the server's arrival time cannot push two
-                windows' worth of requests into one of the server's.
+            default_penalty: pause after a 429 without ``Retry-After`` (seconds,
+                in QuickBooks time: divided by ``time_scale``).
+            slack: extra seconds added to each window against clock granularity
+                (network delay is already covered by counting from a request's end).
+            time_scale: speed-up of QuickBooks' clock (the emulator's
+                ``time_scale``): windows and the default penalty are divided by it.
         """
         for name, value in (
             ("per_minute", per_minute),
@@ -55,59 +62,82 @@ class RateLimiter:
         ):
             if value < 1:
                 raise ValueError(f"RateLimiter {name} must be >= 1, got {value}")
+        if time_scale <= 0:
+            raise ValueError(f"RateLimiter time_scale must be > 0, got {time_scale}")
         self.per_minute = per_minute
         self.per_second = per_second
         self.batch_per_minute = batch_per_minute
         self.max_concurrent = max_concurrent
-        self.default_penalty = default_penalty
-        self.slack = slack
+        self.default_penalty = default_penalty / time_scale
+        self._second_len = 1.0 / time_scale + slack
+        self._minute_len = 60.0 / time_scale + slack
         self._clock = clock
         self._sleep = sleep
         self._cond = threading.Condition()
-        self._second: deque[float] = deque()
-        self._minute: deque[float] = deque()
-        self._batch_minute: deque[float] = deque()
+        # End times of finished requests, oldest first, kept one window long.
+        self._ended: deque[float] = deque()
+        self._ended_batches: deque[float] = deque()
         self._in_flight = 0
+        self._in_flight_batches = 0
         self._paused_until = float("-inf")
         self.waited_seconds = 0.0
         self.penalties = 0
 
     def _prune(self, now: float) -> None:
-        for window, length in (
-            (self._second, 1.0),
-            (self._minute, 60.0),
-            (self._batch_minute, 60.0),
-        ):
-            while window and window[0] + length + self.slack <= now:
-                window.popleft()
+        while self._ended and self._ended[0] + self._minute_len <= now:
+            self._ended.popleft()
+        while self._ended_batches and self._ended_batches[0] + self._minute_len <= now:
+            self._ended_batches.popleft()
 
-    def _wait_needed(self, kind: RequestKind, now: float) -> float:
-        """Seconds until a request of ``kind`` may start (0 when it may start now)."""
-        waits = [self._paused_until - now]
-        if len(self._second) >= self.per_second:
-            waits.append(self._second[-self.per_second] + 1.0 + self.slack - now)
-        if len(self._minute) >= self.per_minute:
-            waits.append(self._minute[-self.per_minute] + 60.0 + self.slack - now)
-        if kind == "batch" and len(self._batch_minute) >= self.batch_per_minute:
+    @staticmethod
+    def _wait_for(
+        ended: deque[float], in_flight: int, limit: int, window: float, now: float
+    ) -> float | None:
+        """Seconds until one more request fits this window; ``None`` if only a release helps."""
+        recent = [t for t in ended if t + window > now]
+        excess = in_flight + len(recent) - limit + 1
+        if excess <= 0:
+            return 0.0
+        if excess > len(recent):
+            return None
+        return recent[excess - 1] + window - now
+
+    def _wait_needed(self, kind: RequestKind, now: float) -> float | None:
+        """Seconds to wait before a ``kind`` request may start; ``None``: wait for a release."""
+        if self._in_flight >= self.max_concurrent:
+            return None
+        waits = [
+            max(0.0, self._paused_until - now),
+            self._wait_for(self._ended, self._in_flight, self.per_second, self._second_len, now),
+            self._wait_for(self._ended, self._in_flight, self.per_minute, self._minute_len, now),
+        ]
+        if kind == "batch":
             waits.append(
-                self._batch_minute[-self.batch_per_minute] + 60.0 + self.slack - now
+                self._wait_for(
+                    self._ended_batches,
+                    self._in_flight_batches,
+                    self.batch_per_minute,
+                    self._minute_len,
+                    now,
+                )
             )
-        return max(0.0, *waits)
+        if any(wait is None for wait in waits):
+            return None
+        return max(wait for wait in waits if wait is not None)
 
     def _acquire(self, kind: RequestKind) -> None:
         with self._cond:
             while True:
-                while self._in_flight >= self.max_concurrent:
-                    self._cond.wait()
                 now = self._clock()
                 self._prune(now)
                 wait = self._wait_needed(kind, now)
+                if wait is None:
+                    self._cond.wait()  # a request in flight must end first
+                    continue
                 if wait <= 0:
-                    self._second.append(now)
-                    self._minute.append(now)
-                    if kind == "batch":
-                        self._batch_minute.append(now)
                     self._in_flight += 1
+                    if kind == "batch":
+                        self._in_flight_batches += 1
                     return
                 self.waited_seconds += wait
                 # Sleep without the lock so other threads can finish and release slots.
@@ -117,10 +147,15 @@ class RateLimiter:
                 finally:
                     self._cond.acquire()
 
-    def _release(self) -> None:
+    def _release(self, kind: RequestKind) -> None:
         with self._cond:
+            now = self._clock()
             self._in_flight -= 1
-            self._cond.notify()
+            self._ended.append(now)
+            if kind == "batch":
+                self._in_flight_batches -= 1
+                self._ended_batches.append(now)
+            self._cond.notify_all()
 
     @contextlib.contextmanager
     def slot(self, kind: RequestKind = "request") -> Iterator[None]:
@@ -131,7 +166,7 @@ class RateLimiter:
                 ``"request"`` for everything else.
 
         Yields:
-            Nothing; send the request inside the ``with`` block.
+            Nothing; send the request and read its response inside the block.
         """
         if kind not in ("request", "batch"):
             raise ValueError(f"RateLimiter kind must be 'request' or 'batch', got {kind!r}")
@@ -139,7 +174,7 @@ class RateLimiter:
         try:
             yield
         finally:
-            self._release()
+            self._release(kind)
 
     def penalize(self, seconds: float | None = None) -> float:
         """Pause every new request after a 429.

@@ -51,7 +51,7 @@ class RedactingFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:  # noqa: D102 - logging.Filter hook
         try:
             message = record.getMessage()
-        except Exception:  # noqa: BLE001 - a bad format string must not break logging
+        except Exception:  # a bad format string must not break logging
             message = str(record.msg)
         masked = redact(message)
         if masked != message:

@@ -110,7 +110,11 @@ class TokenStore:
         try:
             data = json.loads(raw)
             known = {f.name for f in fields(StoredTokens)}
-            tokens = StoredTokens(**{k: v for k, v in data.items() if k in known})
+            values = {k: v for k, v in data.items() if k in known}
+            values.setdefault("refresh_token", "")
+            values.setdefault("realm_id", "")
+            values.setdefault("updated_at", "")
+            tokens = StoredTokens(**values)
         except (ValueError, TypeError, AttributeError) as exc:
             raise QuickBooksError(
                 f"Token store {self.path} is not valid JSON token data ({type(exc).__name__}). "
