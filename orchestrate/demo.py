@@ -22,7 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.harness import PROJECT_ROOT, VENV_BIN, MeltanoProject  # noqa: E402
+from tests.harness import PROJECT_ROOT, VENV_BIN, MeltanoProject
 
 DEMO_DIR = PROJECT_ROOT / ".demo"
 FEEDS = ["create-products", "update-products", "export-customers", "export-invoices",
@@ -39,7 +39,7 @@ def _start(stack: ExitStack, command: list[str], log: Path) -> subprocess.Popen[
     """Start an emulator process and wait for its 'listening on' line."""
     out = log.open("w")
     stack.callback(out.close)
-    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=out, text=True)  # noqa: S603
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=out, text=True)
 
     def stop() -> None:
         proc.terminate()
