@@ -1,0 +1,212 @@
+"""Start-up checks of configured references: accounts, tax codes, shipping/adjustment items.
+
+Each is given as an Id or an exact Name and resolved with one query, lazily: only
+the references the records of this run need are looked up (a run with only
+service items never asks for the inventory asset account). A wrong or missing
+reference stops the run with a message naming the setting and the fix, because
+every record that needs it would fail the same way.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from target_quickbooks.mappers.money import rate_key
+
+#: Entities read whole, once per run, to resolve settings locally.
+SMALL_LISTS = ("Account", "TaxCode")
+
+
+class ConfigurationError(Exception):
+    """A setting points at nothing, or at the wrong kind of QuickBooks object."""
+
+
+class QueryClient(Protocol):
+    """The part of ``QuickBooksClient`` this module uses."""
+
+    def query(self, statement: str) -> list[dict]:
+        """Run a query, every page."""
+        ...
+
+    @staticmethod
+    def escape(value: str) -> str:
+        """Escape a query literal."""
+        ...
+
+
+@dataclass(frozen=True)
+class AccountRule:
+    """Which setting holds an account role, and which account type it must have."""
+
+    setting: str
+    types: tuple[str, ...]
+    sub_type: str | None
+    needed_for: str
+
+
+ACCOUNT_RULES: dict[str, AccountRule] = {
+    "income": AccountRule("income_account", ("Income",), None, "inventory and non-inventory items"),
+    "service_income": AccountRule("service_income_account", ("Income",), None, "service items"),
+    "expense": AccountRule("expense_account", ("Cost of Goods Sold",), None,
+                           "inventory and non-inventory items"),
+    "asset": AccountRule("asset_account", ("Other Current Asset",), "Inventory",
+                         "inventory items"),
+    "discount": AccountRule("discount_account", ("Income", "Expense", "Other Income",
+                                                 "Other Expense"), None, "discount lines"),
+}
+
+
+def _ref(entity: Mapping[str, Any]) -> dict[str, str]:
+    return {"value": str(entity["Id"]), "name": str(entity.get("Name", ""))}
+
+
+def _describe(entity: Mapping[str, Any]) -> str:
+    kind = entity.get("AccountType")
+    sub = entity.get("AccountSubType")
+    kind_text = f", {kind}/{sub}" if sub else (f", {kind}" if kind else "")
+    return f"Id {entity.get('Id')} '{entity.get('Name')}'{kind_text}"
+
+
+class References:
+    """Resolves and caches the configured QuickBooks references of a run."""
+
+    def __init__(
+        self,
+        client: QueryClient,
+        config: Mapping[str, Any],
+        *,
+        logger: logging.Logger | None = None,
+    ) -> None:
+        self.client = client
+        self.config = config
+        self.logger = logger or logging.getLogger(__name__)
+        self._cache: dict[tuple[str, str], dict[str, str]] = {}
+        self._tables: dict[str, list[dict[str, Any]]] = {}
+        self._lock = threading.Lock()
+
+    # Generic lookup
+
+    def _all(self, entity: str) -> list[dict[str, Any]]:
+        """Every active object of a small list entity (Account, TaxCode), read once."""
+        if entity not in self._tables:
+            self._tables[entity] = self.client.query(f"SELECT * FROM {entity}")  # noqa: S608
+        return self._tables[entity]
+
+    def _find(self, entity: str, value: str) -> dict[str, Any] | None:
+        """An object of ``entity`` whose Id (digits) or exact Name is ``value``.
+
+        Accounts and tax codes are short lists: one query reads them all, so checking
+        several settings costs one request (reads are metered on some plans).
+        """
+        text = str(value).strip()
+        if entity in SMALL_LISTS:
+            rows = self._all(entity)
+            by_id = [row for row in rows if text.isdigit() and str(row.get("Id")) == text]
+            return (by_id or [row for row in rows if row.get("Name") == text] or [None])[0]
+        if text.isdigit():
+            rows = self.client.query(f"SELECT * FROM {entity} WHERE Id = '{text}'")  # noqa: S608
+            if rows:
+                return rows[0]
+        rows = self.client.query(
+            f"SELECT * FROM {entity} WHERE Name = '{self.client.escape(text)}'"  # noqa: S608
+        )
+        return rows[0] if rows else None
+
+    # Accounts
+
+    def account(self, role: str) -> dict[str, str]:
+        """The reference of an account role, checked against its expected type.
+
+        ``service_income`` falls back to ``income_account`` when it is not set.
+
+        Raises:
+            ConfigurationError: missing setting, unknown account, or wrong type.
+        """
+        rule = ACCOUNT_RULES[role]
+        setting = rule.setting
+        value = self.config.get(setting)
+        if role == "service_income" and not value:
+            setting, value = "income_account", self.config.get("income_account")
+        key = ("Account", f"{role}:{value}")
+        with self._lock:
+            if key in self._cache:
+                return self._cache[key]
+            expected = " or ".join(rule.types) + (f" with sub-type {rule.sub_type}"
+                                                  if rule.sub_type else "")
+            if not value:
+                raise ConfigurationError(
+                    f"Setting `{rule.setting}` is required for {rule.needed_for} "
+                    f"(an account of type {expected}). {self._candidates(rule)}"
+                )
+            found = self._find("Account", str(value))
+            if found is None:
+                raise ConfigurationError(
+                    f"Setting `{setting}` = {value!r}: no QuickBooks account has this Id or "
+                    f"Name. Expected an account of type {expected}. {self._candidates(rule)}"
+                )
+            wrong_type = found.get("AccountType") not in rule.types
+            wrong_sub = rule.sub_type and found.get("AccountSubType") != rule.sub_type
+            if wrong_type or wrong_sub:
+                raise ConfigurationError(
+                    f"Setting `{setting}` = {value!r} is account {_describe(found)}, but "
+                    f"{rule.needed_for} need an account of type {expected}. "
+                    f"{self._candidates(rule)}"
+                )
+            self._cache[key] = _ref(found)
+            return self._cache[key]
+
+    def accounts(self, roles: Iterable[str]) -> dict[str, dict[str, str]]:
+        """References of several account roles (each checked once per run)."""
+        return {role: self.account(role) for role in sorted(set(roles))}
+
+    def _candidates(self, rule: AccountRule) -> str:
+        rows = [row for row in self._all("Account") if row.get("AccountType") in rule.types]
+        if rule.sub_type:
+            rows = [row for row in rows if row.get("AccountSubType") == rule.sub_type]
+        if not rows:
+            return "QuickBooks has no account of that type: create one first."
+        names = "; ".join(_describe(row) for row in rows[:20])
+        return f"Candidates: {names}."
+
+    # Tax codes and items
+
+    def _named(self, entity: str, setting: str, value: str) -> dict[str, str]:
+        key = (entity, str(value))
+        with self._lock:
+            if key in self._cache:
+                return self._cache[key]
+            found = self._find(entity, str(value))
+            if found is None:
+                raise ConfigurationError(
+                    f"Setting `{setting}` = {value!r}: no QuickBooks {entity} has this Id or "
+                    f"Name. Create it in QuickBooks or change the setting."
+                )
+            self._cache[key] = _ref(found)
+            return self._cache[key]
+
+    def default_tax_code(self) -> dict[str, str] | None:
+        """The ``tax_code`` reference, or None when the setting is empty."""
+        value = self.config.get("tax_code")
+        return self._named("TaxCode", "tax_code", value) if value else None
+
+    def tax_code_for_rates(self, rates: Iterable[str]) -> dict[str, dict[str, str]]:
+        """``tax_code_map`` references of the given rate keys (``"20"``, ``"5.5"``)."""
+        table = {rate_key(rate): code for rate, code in
+                 (self.config.get("tax_code_map") or {}).items()}
+        return {
+            rate: self._named("TaxCode", f"tax_code_map[{rate!r}]", table[rate])
+            for rate in set(rates) if rate in table
+        }
+
+    def item(self, setting: str) -> dict[str, str]:
+        """The reference of the ``shipping_item`` or ``adjustment_item`` setting."""
+        default = {"shipping_item": "Shipping", "adjustment_item": "Adjustment"}[setting]
+        return self._named("Item", setting, self.config.get(setting) or default)
+
+    def discount_account(self) -> dict[str, str]:
+        """The ``discount_account`` reference."""
+        return self.account("discount")

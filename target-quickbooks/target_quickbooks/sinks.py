@@ -1,0 +1,57 @@
+"""One thin sink per stream: collect a batch, hand it to the sync service."""
+
+from __future__ import annotations
+
+import typing as t
+
+from singer_sdk.sinks import BatchSink
+from typing_extensions import override
+
+from target_quickbooks.settings import DEFAULT_BATCH_SIZE
+
+if t.TYPE_CHECKING:
+    from target_quickbooks.target import TargetQuickBooks
+
+
+class QuickBooksSink(BatchSink):
+    """Base sink: batches of ``batch_size`` records go to ``SyncService.process``."""
+
+    #: Streams whose sinks must be drained before this one writes (dependencies).
+    depends_on: t.ClassVar[tuple[str, ...]] = ()
+
+    def __init__(
+        self,
+        target: TargetQuickBooks,
+        stream_name: str,
+        schema: dict,
+        key_properties: t.Sequence[str] | None,
+    ) -> None:
+        """Keep the target: document sinks drain the product and customer sinks first."""
+        super().__init__(target, stream_name, schema, key_properties)
+        self.target = target
+
+    @property
+    @override
+    def max_size(self) -> int:
+        return int(self.config.get("batch_size") or DEFAULT_BATCH_SIZE)
+
+    @override
+    def process_batch(self, context: dict) -> None:
+        if self.depends_on:
+            self.target.drain_streams(self.depends_on)
+            self.target.service.retry_pending(self.depends_on)
+        self.target.service.process(self.stream_name, context.get("records", []))
+
+
+class ProductsSink(QuickBooksSink):
+    """``products`` → Items."""
+
+
+class CustomersSink(QuickBooksSink):
+    """``customers`` → Customers."""
+
+
+class DocumentsSink(QuickBooksSink):
+    """``invoices`` → Invoices, ``credit_memos`` → CreditMemos, after items and customers."""
+
+    depends_on = ("products", "customers")

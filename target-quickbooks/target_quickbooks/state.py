@@ -1,0 +1,217 @@
+"""The target's memory between runs, kept inside Meltano state.
+
+A target cannot read Meltano state, but a singer-sdk tap re-emits every entry of
+``bookmarks`` it was given in a STATE message before any record. So the target
+reads its entry (``bookmarks["target-quickbooks"]``) from the first STATE message
+that has one, and writes it back, updated, into every state it emits.
+
+Layout of the entry (compact on purpose; it travels through every run)::
+
+    {"realm_id": "9130...", "v": 1,
+     "items": {sku: "Id:SyncToken:hash8"},
+     "customers": {customer_key: "Id:SyncToken:hash8"},
+     "invoices": {source id: "Id"}, "credit_memos": {source id: "Id"},
+     "suffixed": [sku, ...],             # items whose Name carries the SKU suffix
+     "products": {sku: [status, at]},     # last sync status, for `report`
+     "pending": {stream: {key: {status, reason, code, detail, intuit_tid, hint,
+                                since, attempts, record}}},
+     "results": {stream: {created, updated, unchanged, deferred, rejected, skipped}},
+     "last_run": iso}
+
+Only what QuickBooks confirmed is written to the maps.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+BOOKMARK = "target-quickbooks"
+STATE_VERSION = 1
+MAPS = ("items", "customers", "invoices", "credit_memos")
+
+
+@dataclass(frozen=True)
+class MapEntry:
+    """A QuickBooks entity the target wrote or found: Id, SyncToken and content hash."""
+
+    id: str
+    sync_token: str = ""
+    content_hash: str = ""
+
+    @property
+    def ref(self) -> dict[str, str]:
+        """A QuickBooks reference (``{"value": Id}``)."""
+        return {"value": self.id}
+
+
+def utc_now() -> str:
+    """Now, ISO 8601 UTC to the second."""
+    return dt.datetime.now(tz=dt.timezone.utc).replace(microsecond=0).isoformat()
+
+
+def json_safe(value: Any) -> Any:
+    """Copy a record so that it survives JSON exactly: Decimal → str, datetime → ISO."""
+    if isinstance(value, Mapping):
+        return {str(key): json_safe(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_safe(item) for item in value]
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, (dt.datetime, dt.date)):
+        return value.isoformat()
+    return value
+
+
+class SyncState:
+    """The ID map, pending records and results of one realm."""
+
+    def __init__(self, realm_id: str, *, logger: logging.Logger | None = None) -> None:
+        self.realm_id = str(realm_id)
+        self.logger = logger or logging.getLogger(__name__)
+        self.maps: dict[str, dict[str, str]] = {name: {} for name in MAPS}
+        self.suffixed: set[str] = set()
+        self.products: dict[str, list[str]] = {}
+        self.pending: dict[str, dict[str, dict[str, Any]]] = {}
+        self.results: dict[str, dict[str, int]] = {}
+        self.last_run: str | None = None
+        self.loaded = False
+
+    # Loading and emitting
+
+    def load_state_message(self, value: Mapping[str, Any] | None) -> bool:
+        """Read the entry from a STATE message value, once (the first that has one).
+
+        Later STATE messages carry the tap's copy of the same, older, entry: they
+        are ignored. An entry for another realm is ignored with a warning.
+
+        Returns:
+            True when this message's entry was loaded.
+        """
+        if self.loaded or not isinstance(value, Mapping):
+            return False
+        bookmarks = value.get("bookmarks")
+        entry = bookmarks.get(BOOKMARK) if isinstance(bookmarks, Mapping) else None
+        if not isinstance(entry, Mapping):
+            return False
+        self.loaded = True
+        if str(entry.get("realm_id")) != self.realm_id:
+            self.logger.warning(
+                "State holds a QuickBooks ID map for realm %s, not for the configured realm "
+                "%s: ignoring it and looking entities up by natural key instead.",
+                entry.get("realm_id"), self.realm_id,
+            )
+            return False
+        for name in MAPS:
+            raw = entry.get(name)
+            if isinstance(raw, Mapping):
+                self.maps[name] = {str(key): str(item) for key, item in raw.items()}
+        self.suffixed = {str(sku) for sku in entry.get("suffixed") or []}
+        self.products = {str(k): list(v) for k, v in (entry.get("products") or {}).items()}
+        pending = entry.get("pending") or {}
+        self.pending = {
+            str(stream): {str(key): dict(item) for key, item in records.items()}
+            for stream, records in pending.items() if isinstance(records, Mapping)
+        }
+        self.results = copy.deepcopy(dict(entry.get("results") or {}))
+        self.last_run = entry.get("last_run")
+        return True
+
+    def to_bookmark(self) -> dict[str, Any]:
+        """The entry to write under ``bookmarks["target-quickbooks"]``."""
+        entry: dict[str, Any] = {"realm_id": self.realm_id, "v": STATE_VERSION}
+        for name in MAPS:
+            entry[name] = dict(sorted(self.maps[name].items()))
+        entry["suffixed"] = sorted(self.suffixed)
+        entry["products"] = dict(sorted(self.products.items()))
+        entry["pending"] = {stream: dict(records) for stream, records in
+                            sorted(self.pending.items()) if records}
+        entry["results"] = copy.deepcopy(self.results)
+        entry["last_run"] = self.last_run
+        return entry
+
+    def merged_into(self, state: Mapping[str, Any] | None) -> dict[str, Any]:
+        """A copy of ``state`` (the tap's latest) with this entry under ``bookmarks``."""
+        merged = copy.deepcopy(dict(state or {}))
+        bookmarks = merged.get("bookmarks")
+        if not isinstance(bookmarks, dict):
+            bookmarks = {}
+            merged["bookmarks"] = bookmarks
+        bookmarks[BOOKMARK] = self.to_bookmark()
+        return merged
+
+    # The ID map
+
+    def get(self, kind: str, key: str) -> MapEntry | None:
+        """The mapped entity of ``kind`` (``items``, ``customers``...) for a source key."""
+        raw = self.maps[kind].get(key)
+        if not raw:
+            return None
+        parts = raw.split(":")
+        return MapEntry(id=parts[0], sync_token=parts[1] if len(parts) > 1 else "",
+                        content_hash=parts[2] if len(parts) > 2 else "")
+
+    def put(self, kind: str, key: str, entry: MapEntry) -> None:
+        """Remember an entity QuickBooks confirmed (created, updated or found)."""
+        if kind in ("invoices", "credit_memos"):
+            self.maps[kind][key] = entry.id
+        else:
+            self.maps[kind][key] = f"{entry.id}:{entry.sync_token}:{entry.content_hash}"
+
+    # Pending records
+
+    def add_pending(
+        self,
+        stream: str,
+        key: str,
+        record: Mapping[str, Any],
+        *,
+        status: str,
+        reason: str,
+        code: str | None = None,
+        detail: str | None = None,
+        intuit_tid: str | None = None,
+        hint: str | None = None,
+    ) -> None:
+        """Keep a deferred or rejected record, to retry it at the start of the next run."""
+        previous = self.pending.get(stream, {}).get(key, {})
+        item: dict[str, Any] = {
+            "status": status,
+            "reason": reason,
+            "since": previous.get("since") or utc_now(),
+            "attempts": int(previous.get("attempts") or 0) + 1,
+            "record": json_safe(record),
+        }
+        for name, value in (("code", code), ("detail", detail), ("intuit_tid", intuit_tid),
+                            ("hint", hint)):
+            if value:
+                item[name] = value
+        self.pending.setdefault(stream, {})[key] = item
+
+    def take_pending(self, stream: str) -> dict[str, dict[str, Any]]:
+        """Remove and return the pending records of a stream (key → entry)."""
+        return self.pending.pop(stream, {}) or {}
+
+    def drop_pending(self, stream: str, key: str) -> None:
+        """Forget a pending record (it was written or superseded)."""
+        self.pending.get(stream, {}).pop(key, None)
+
+    def pending_count(self, stream: str | None = None) -> int:
+        """How many records are pending (of one stream, or all)."""
+        if stream is not None:
+            return len(self.pending.get(stream, {}))
+        return sum(len(records) for records in self.pending.values())
+
+    def set_product_status(self, sku: str, status: str) -> None:
+        """Remember a product's last sync outcome for the ``report`` command."""
+        self.products[sku] = [status, utc_now()]
+
+    def finish_run(self, results: Mapping[str, Mapping[str, int]]) -> None:
+        """Store this run's results and time."""
+        self.results = {stream: dict(counts) for stream, counts in results.items()}
+        self.last_run = utc_now()

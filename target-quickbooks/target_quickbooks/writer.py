@@ -1,0 +1,601 @@
+"""The sync service the sinks call: map → resolve existing → batch write → record results.
+
+One :class:`SyncService` per run owns the QuickBooks client, the state, the
+resolver and the configured references. Sinks hand it a batch of records of one
+stream; it never lets one bad record stop the others:
+
+- a record the mapper or QuickBooks refuses is **rejected** (kept in state with
+  QuickBooks' code, Detail and intuit_tid and a fix hint, retried next run);
+- a document whose customer or item is not in QuickBooks yet is **deferred**
+  (kept in state with the reason, retried next run);
+- configuration errors (a missing account...) stop the run: every record would
+  fail the same way.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import logging
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from target_quickbooks.accounts import References
+from target_quickbooks.mappers import MappingError
+from target_quickbooks.mappers.customers import customer_display_name, customer_key, map_customer
+from target_quickbooks.mappers.documents import (
+    CREDIT_MEMO,
+    INVOICE,
+    DocumentRefs,
+    check_totals,
+    customer_lookup_record,
+    document_id,
+    document_skus,
+    map_document,
+    needed_settings,
+)
+from target_quickbooks.mappers.items import (
+    ACCOUNT_ROLES,
+    item_name,
+    item_type,
+    map_product,
+    payload_hash,
+    product_sku,
+    update_payload,
+)
+from target_quickbooks.mappers.names import doc_number, short_hash
+from target_quickbooks.qbo import BatchOperation, QuickBooksError, QuickBooksFault
+from target_quickbooks.resolver import Resolver, entry_of
+from target_quickbooks.results import RunResults
+from target_quickbooks.state import SyncState
+
+PRODUCTS = "products"
+CUSTOMERS = "customers"
+STREAMS = (PRODUCTS, CUSTOMERS, INVOICE, CREDIT_MEMO)
+STREAM_ALIASES = {"creditmemos": CREDIT_MEMO}
+KIND = {PRODUCTS: "items", CUSTOMERS: "customers", INVOICE: "invoices",
+        CREDIT_MEMO: "credit_memos"}
+ENTITY_OF_KIND = {"items": "Item", "customers": "Customer", "invoices": "Invoice",
+                  "credit_memos": "CreditMemo"}
+DRY_RUN_ID = "dry-run"
+
+#: What to do about the QuickBooks error codes a person can fix.
+FIX_HINTS = {
+    "6240": "another QuickBooks object (maybe a Vendor or Employee, or an inactive one) "
+            "already uses this name: rename one of them",
+    "6000": "QuickBooks refused a business rule: read the Detail; for tax errors check "
+            "`tax_code` and `tax_code_map`",
+    "2500": "a referenced object (customer, item, account or tax code) does not exist or is "
+            "inactive in QuickBooks: check the settings and reactivate it",
+    "2020": "a required field is missing: check the record against the record contract",
+    "2010": "QuickBooks refused a field the target sent: report this as a target bug",
+    "6520": "inventory item lines need a quantity (`items[].qty`)",
+    "6140": "a document with this DocNumber already exists in QuickBooks",
+    "5010": "the object was changed in QuickBooks during the run: the next run retries it",
+    "610": "the object was deleted in QuickBooks: the next run recreates it",
+}
+
+
+def canonical_stream(name: str) -> str:
+    """The stream name the target works with (``creditmemos`` → ``credit_memos``)."""
+    return STREAM_ALIASES.get(name, name)
+
+
+@dataclass
+class Job:
+    """One create or update to send, with what is needed to record its outcome."""
+
+    stream: str
+    key: str
+    record: Mapping[str, Any]
+    operation: str
+    payload: dict[str, Any]
+    content_hash: str = ""
+    request_key: str = ""
+    retried: bool = False
+    suffixed: bool = False
+    info: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def kind(self) -> str:
+        """Name of the ID map (``items``, ``customers``, ...)."""
+        return KIND[self.stream]
+
+    @property
+    def entity(self) -> str:
+        """QuickBooks entity name."""
+        return ENTITY_OF_KIND[self.kind]
+
+
+def _fallback_key(record: Mapping[str, Any]) -> str:
+    """A key for a record whose own key is missing, so it can still be kept in state."""
+    return "missing-key:" + short_hash(repr(sorted(record.items(), key=lambda kv: kv[0])))
+
+
+class SyncService:
+    """Writes batches of records of one stream to QuickBooks and records the outcomes."""
+
+    def __init__(
+        self,
+        *,
+        config: Mapping[str, Any],
+        state: SyncState,
+        results: RunResults,
+        client_factory: Callable[[], Any],
+        logger: logging.Logger | None = None,
+    ) -> None:
+        self.config = config
+        self.state = state
+        self.results = results
+        self.logger = logger or logging.getLogger(__name__)
+        self.dry_run = bool(config.get("dry_run"))
+        self.product_mode = str(config.get("product_mode") or "upsert")
+        start = config.get("inventory_start_date")
+        self.inv_start_date = str(start) if start else dt.date.today().isoformat()
+        self._client_factory = client_factory
+        self._client: Any = None
+        self._resolver: Resolver | None = None
+        self._references: References | None = None
+        self._retried: set[str] = set()
+        self._previous: dict[tuple[str, str], dict[str, Any]] = {}
+
+    # Lazily built collaborators
+
+    @property
+    def client(self) -> Any:
+        """The QuickBooks client, built on first use (so a run with no records needs none)."""
+        if self._client is None:
+            self._client = self._client_factory()
+        return self._client
+
+    @property
+    def resolver(self) -> Resolver:
+        """ID map + natural-key lookups."""
+        if self._resolver is None:
+            self._resolver = Resolver(self.client, self.state, logger=self.logger)
+        return self._resolver
+
+    @property
+    def references(self) -> References:
+        """Configured accounts, tax codes and items."""
+        if self._references is None:
+            self._references = References(self.client, self.config, logger=self.logger)
+        return self._references
+
+    # Entry points
+
+    def process(self, stream: str, records: Iterable[Mapping[str, Any]]) -> None:
+        """Write one batch of records of ``stream`` (pending ones of earlier runs first)."""
+        stream = canonical_stream(stream)
+        batch = self._with_pending(stream, list(records))
+        if not batch:
+            return
+        handler = {PRODUCTS: self._write_products, CUSTOMERS: self._write_customers}.get(stream)
+        if handler is not None:
+            handler(batch)
+        else:
+            self._write_documents(stream, batch)
+
+    def retry_pending(self, streams: Iterable[str] = STREAMS) -> None:
+        """Retry now the pending records of ``streams`` that got no batch yet this run.
+
+        Called before documents are written (for their products and customers) and
+        at the end of the run (for streams that had no records).
+        """
+        for stream in (canonical_stream(name) for name in streams):
+            if stream not in self._retried and self.state.pending_count(stream):
+                self.process(stream, [])
+
+    def use_state(self, state: SyncState) -> None:
+        """Work on another state object (the dry run's throwaway copy)."""
+        self.state = state
+        self._resolver = None
+
+    # Pending records
+
+    def _key(self, stream: str, record: Mapping[str, Any]) -> str:
+        try:
+            if stream == PRODUCTS:
+                return product_sku(record)
+            if stream == CUSTOMERS:
+                return customer_key(record)
+            return document_id(record)
+        except MappingError:
+            return _fallback_key(record)
+
+    def _with_pending(self, stream: str, records: list[Mapping[str, Any]]) -> list[Any]:
+        if stream in self._retried:
+            return records
+        self._retried.add(stream)
+        pending = self.state.take_pending(stream)
+        if not pending:
+            return records
+        fresh = {self._key(stream, record) for record in records}
+        replay = []
+        for key, entry in pending.items():
+            self._previous[(stream, key)] = entry
+            if key not in fresh and isinstance(entry.get("record"), Mapping):
+                replay.append(entry["record"])
+        self.logger.info(
+            "Retrying %d deferred or rejected %s record(s) from earlier runs (%d superseded "
+            "by newer records).", len(replay), stream, len(pending) - len(replay),
+        )
+        return replay + records
+
+    def _request_key(self, stream: str, key: str, suffix: str = "") -> str:
+        previous = self._previous.get((stream, key))
+        base = f"{KIND[stream]}:{key}{suffix}"
+        if previous and previous.get("code"):
+            # QuickBooks refused the earlier attempt: a new id, so it is not replayed.
+            base += f"~{previous.get('attempts', 1)}"
+        return base
+
+    # Outcomes
+
+    def _outcome(self, stream: str, key: str, outcome: str) -> None:
+        self.results.add(stream, outcome)
+        self.state.drop_pending(stream, key)
+        if stream == PRODUCTS:
+            self.state.set_product_status(key, outcome)
+
+    def _reject(
+        self,
+        stream: str,
+        key: str,
+        record: Mapping[str, Any],
+        reason: str,
+        *,
+        fault: QuickBooksFault | None = None,
+        hint: str = "",
+    ) -> None:
+        code = fault.code if fault else None
+        hint = hint or (FIX_HINTS.get(code or "", "") if fault else "")
+        self.results.add(stream, "rejected")
+        self.state.add_pending(
+            stream, key, record, status="rejected", reason=reason, code=code,
+            detail=fault.detail if fault else None,
+            intuit_tid=fault.intuit_tid if fault else None, hint=hint or None,
+        )
+        if stream == PRODUCTS:
+            self.state.set_product_status(key, "rejected")
+        self.logger.error("Rejected %s record %r: %s%s", stream, key, reason.rstrip("."),
+                          f". Fix: {hint}." if hint else ".")
+
+    def _reject_mapping(self, stream: str, key: str, record: Mapping[str, Any],
+                        error: MappingError) -> None:
+        self._reject(stream, key, record, str(error), hint=error.hint)
+
+    def _defer(self, stream: str, key: str, record: Mapping[str, Any], reason: str) -> None:
+        self.results.add(stream, "deferred")
+        self.state.add_pending(stream, key, record, status="deferred", reason=reason)
+        self.logger.warning("Deferred %s record %r to the next run: %s", stream, key, reason)
+
+    def _skip(self, stream: str, key: str, reason: str) -> None:
+        self._outcome(stream, key, "skipped")
+        self.logger.info("Skipped %s record %r: %s", stream, key, reason)
+
+    # Products
+
+    def _write_products(self, records: list[Mapping[str, Any]]) -> None:
+        stream = PRODUCTS
+        latest: dict[str, Mapping[str, Any]] = {}
+        for record in records:
+            try:
+                latest[product_sku(record)] = record
+            except MappingError as error:
+                self._reject_mapping(stream, _fallback_key(record), record, error)
+        typed: dict[str, str] = {}
+        names: dict[str, str] = {}
+        for sku, record in list(latest.items()):
+            try:
+                typed[sku] = item_type(record)
+                names[sku] = item_name(record)
+            except MappingError as error:
+                self._reject_mapping(stream, sku, record, error)
+                del latest[sku]
+        if not latest:
+            return
+        accounts = self.references.accounts(
+            role for qbo_type in typed.values() for role in ACCOUNT_ROLES[qbo_type]
+        )
+        self.resolver.find_items(latest)
+        suffixed = self.state.suffixed | self._colliding(names)
+        jobs: list[Job] = []
+        for sku, record in latest.items():
+            try:
+                payload = map_product(record, accounts=accounts,
+                                      inv_start_date=self.inv_start_date,
+                                      suffixed=sku in suffixed)
+            except MappingError as error:
+                self._reject_mapping(stream, sku, record, error)
+                continue
+            job = self._upsert_job(stream, sku, record, payload, update_payload(payload))
+            if job is not None:
+                job.suffixed = sku in suffixed
+                jobs.append(job)
+        self._run(jobs)
+
+    def _colliding(self, names: Mapping[str, str]) -> set[str]:
+        """SKUs whose cleaned names collide in this batch and must carry the SKU suffix.
+
+        The plain name stays with the item that already has it in QuickBooks (mapped
+        and not suffixed), else with the smallest SKU: the same choice on every run.
+        """
+        groups: dict[str, list[str]] = {}
+        for sku, name in names.items():
+            groups.setdefault(name.casefold(), []).append(sku)
+        losers: set[str] = set()
+        for skus in groups.values():
+            if len(skus) < 2:
+                continue
+            holders = [sku for sku in skus if self.state.get("items", sku)
+                       and sku not in self.state.suffixed]
+            keeper = min(holders) if holders else min(skus)
+            losers.update(sku for sku in skus if sku != keeper)
+        return losers
+
+    def _upsert_job(
+        self,
+        stream: str,
+        key: str,
+        record: Mapping[str, Any],
+        payload: dict[str, Any],
+        changes: dict[str, Any],
+    ) -> Job | None:
+        """A create or sparse update job, or None when unchanged or skipped by the mode."""
+        content_hash = payload_hash(changes)
+        entry = self.state.get(KIND[stream], key)
+        mode = self.product_mode if stream == PRODUCTS else "upsert"
+        if entry is None:
+            if mode == "update":
+                self._skip(stream, key, "not in QuickBooks and product_mode is 'update'")
+                return None
+            return Job(stream, key, record, "create", payload, content_hash,
+                       self._request_key(stream, key))
+        if entry.content_hash == content_hash:
+            self._outcome(stream, key, "unchanged")
+            return None
+        if mode == "create":
+            self._skip(stream, key, "already in QuickBooks and product_mode is 'create'")
+            return None
+        update = {**changes, "Id": entry.id, "SyncToken": entry.sync_token or "0",
+                  "sparse": True}
+        return Job(stream, key, record, "update", update, content_hash,
+                   self._request_key(stream, key, f":{content_hash}"))
+
+    # Customers
+
+    def _write_customers(self, records: list[Mapping[str, Any]]) -> None:
+        stream = CUSTOMERS
+        payloads: dict[str, tuple[Mapping[str, Any], dict[str, Any]]] = {}
+        for record in records:
+            try:
+                key = customer_key(record)
+            except MappingError as error:
+                self._reject_mapping(stream, _fallback_key(record), record, error)
+                continue
+            try:
+                payload, warnings = map_customer(record)
+            except MappingError as error:
+                self._reject_mapping(stream, key, record, error)
+                continue
+            for warning in warnings:
+                self.logger.warning("Customer %r: %s", key, warning)
+            payloads[key] = (record, payload)
+        if not payloads:
+            return
+        self.resolver.find_customers(
+            {key: payload["DisplayName"] for key, (_, payload) in payloads.items()}
+        )
+        jobs = [
+            job for key, (record, payload) in payloads.items()
+            if (job := self._upsert_job(stream, key, record, payload, payload)) is not None
+        ]
+        self._run(jobs)
+
+    # Invoices and credit memos
+
+    def _write_documents(self, stream: str, records: list[Mapping[str, Any]]) -> None:
+        latest: dict[str, Mapping[str, Any]] = {}
+        for record in records:
+            try:
+                latest[document_id(record)] = record
+            except MappingError as error:
+                self._reject_mapping(stream, _fallback_key(record), record, error)
+        numbers: dict[str, str] = {}
+        for key, record in list(latest.items()):
+            try:
+                check_totals(record, stream=stream)
+                document_skus(record)
+                customer_key(record)
+                numbers[key] = doc_number(record.get("increment_id"))[0]
+            except MappingError as error:
+                self._reject_mapping(stream, key, record, error)
+                del latest[key]
+        if not latest:
+            return
+        kind = KIND[stream]
+        self.resolver.find_documents(stream, numbers)
+        for key in [key for key in latest if self.state.get(kind, key)]:
+            self._outcome(stream, key, "unchanged")
+            del latest[key]
+        if not latest:
+            return
+        self._find_document_dependencies(latest)
+        refs_base = self._document_refs(latest.values(), stream)
+        jobs: list[Job] = []
+        for key, record in latest.items():
+            missing = self._missing_dependencies(record)
+            if missing:
+                self._defer(stream, key, record, missing)
+                continue
+            refs = replace(
+                refs_base,
+                customer=self.state.get("customers", customer_key(record)).ref,  # type: ignore[union-attr]
+                items={sku: self.state.get("items", sku).ref  # type: ignore[union-attr]
+                       for sku in document_skus(record)},
+            )
+            try:
+                payload = map_document(record, stream=stream, refs=refs)
+            except MappingError as error:
+                self._reject_mapping(stream, key, record, error)
+                continue
+            jobs.append(Job(stream, key, record, "create", payload,
+                            request_key=self._request_key(stream, key),
+                            info={"doc_number": numbers[key]}))
+        self._run(jobs)
+
+    def _find_document_dependencies(self, records: Mapping[str, Mapping[str, Any]]) -> None:
+        names: dict[str, str] = {}
+        skus: set[str] = set()
+        for record in records.values():
+            key = customer_key(record)
+            if self.state.get("customers", key) is None:
+                # Without a name on the document only the ID map can resolve it.
+                with contextlib.suppress(MappingError):
+                    names[key] = customer_display_name(customer_lookup_record(record))
+            skus.update(document_skus(record))
+        if names:
+            self.resolver.find_customers(names)
+        self.resolver.find_items(skus)
+
+    def _missing_dependencies(self, record: Mapping[str, Any]) -> str:
+        reasons = []
+        key = customer_key(record)
+        if self.state.get("customers", key) is None:
+            reasons.append(f"customer {key!r} is not in QuickBooks yet")
+        skus = [sku for sku in document_skus(record) if self.state.get("items", sku) is None]
+        if skus:
+            reasons.append(f"item(s) {', '.join(map(repr, skus))} not in QuickBooks yet")
+        return "; ".join(reasons)
+
+    def _document_refs(self, records: Iterable[Mapping[str, Any]], stream: str) -> DocumentRefs:
+        needs: set[str] = set()
+        for record in records:
+            needs |= needed_settings(record, stream=stream)
+        refs = self.references
+        rates = (self.config.get("tax_code_map") or {}).keys()
+        return DocumentRefs(
+            customer={},
+            items={},
+            tax_codes=refs.tax_code_for_rates(rates),
+            default_tax_code=refs.default_tax_code(),
+            shipping_item=refs.item("shipping_item") if "shipping_item" in needs else None,
+            adjustment_item=(refs.item("adjustment_item") if "adjustment_item" in needs
+                             else None),
+            discount_account=refs.discount_account() if "discount_account" in needs else None,
+        )
+
+    # Sending
+
+    def _run(self, jobs: list[Job]) -> None:
+        """Send jobs in batches; retry once what can be recovered (5010, 6240, 610)."""
+        round_ = jobs
+        while round_:
+            if self.dry_run:
+                for job in round_:
+                    self._succeeded(job, {"Id": DRY_RUN_ID, "SyncToken": "0"})
+                return
+            operations = [BatchOperation(entity=job.entity, operation=job.operation,  # type: ignore[arg-type]
+                                         payload=job.payload, request_key=job.request_key)
+                          for job in round_]
+            try:
+                results = self.client.batch(operations)
+            except QuickBooksError as error:
+                for job, result in zip(round_, error.partial_results or [], strict=False):
+                    if result is not None and result.ok:
+                        self._succeeded(job, result.entity)
+                raise
+            next_round: list[Job] = []
+            for job, result in zip(round_, results, strict=True):
+                if result.ok:
+                    self._succeeded(job, result.entity)
+                    continue
+                fault = result.fault
+                follow = None if job.retried or fault is None else self._recover(job, fault)
+                if isinstance(follow, Job):
+                    next_round.append(follow)
+                elif follow is None:
+                    reason = fault.describe() if fault else "QuickBooks gave no answer"
+                    self._reject(job.stream, job.key, job.record,
+                                 f"QuickBooks refused the {job.operation}: {reason}",
+                                 fault=fault)
+            round_ = next_round
+
+    def _succeeded(self, job: Job, entity: Mapping[str, Any] | None) -> None:
+        if entity is None or "Id" not in entity:
+            self._reject(job.stream, job.key, job.record,
+                         "QuickBooks answered without the object")
+            return
+        self.state.put(job.kind, job.key, entry_of(entity, job.content_hash))
+        if job.stream == PRODUCTS:
+            if job.suffixed:
+                self.state.suffixed.add(job.key)
+            else:
+                self.state.suffixed.discard(job.key)
+        self._outcome(job.stream, job.key, "created" if job.operation == "create" else "updated")
+
+    def _recover(self, job: Job, fault: QuickBooksFault) -> Job | bool | None:
+        """A follow-up job for a recoverable fault, True when resolved, None when not."""
+        if fault.has_code("5010") and job.operation == "update":
+            fresh = self.resolver.read(job.kind, str(job.payload["Id"]))
+            payload = {**job.payload, "SyncToken": str(fresh.get("SyncToken", "0"))}
+            return replace(job, payload=payload, retried=True)
+        if fault.has_code("610") and job.operation == "update":
+            self.state.maps[job.kind].pop(job.key, None)
+            return self._recreate(job)
+        if fault.has_code("6140") and job.kind in ("invoices", "credit_memos"):
+            found = self.resolver.find_documents(job.stream, {job.key: job.info["doc_number"]})
+            if found:
+                self._outcome(job.stream, job.key, "unchanged")
+                return True
+            return None
+        if fault.has_code("6240"):
+            return self._recover_duplicate_name(job)
+        return None
+
+    def _recreate(self, job: Job) -> Job | None:
+        if job.stream == PRODUCTS:
+            payload = map_product(job.record, accounts=self.references.accounts(
+                ACCOUNT_ROLES[item_type(job.record)]), inv_start_date=self.inv_start_date,
+                suffixed=job.suffixed)
+        elif job.stream == CUSTOMERS:
+            payload = map_customer(job.record)[0]
+        else:
+            return None
+        return replace(job, operation="create", payload=payload, retried=True,
+                       request_key=self._request_key(job.stream, job.key, ":recreate"))
+
+    def _recover_duplicate_name(self, job: Job) -> Job | None:
+        field_name = "Name" if job.stream == PRODUCTS else "DisplayName"
+        name = str(job.payload.get(field_name, ""))
+        if job.stream not in (PRODUCTS, CUSTOMERS) or not name:
+            return None
+        holder = self.resolver.by_field(job.kind, field_name, name)
+        ours = holder is not None and (
+            job.stream == CUSTOMERS or str(holder.get("Sku") or "") == job.key
+        )
+        if holder is not None and ours and job.operation == "create":
+            # It is this record's object (the ID map did not know it): update it.
+            self.state.put(job.kind, job.key, entry_of(holder))
+            changes = update_payload(job.payload) if job.stream == PRODUCTS else job.payload
+            update = {**changes, "Id": str(holder["Id"]),
+                      "SyncToken": str(holder.get("SyncToken", "0")), "sparse": True}
+            return replace(job, operation="update", payload=update, retried=True,
+                           request_key=self._request_key(job.stream, job.key,
+                                                         f":{job.content_hash}"))
+        if job.stream == PRODUCTS and not job.suffixed:
+            self.logger.info(
+                "Item name %r is taken by another item in QuickBooks: using the SKU-suffixed "
+                "name for SKU %r.", name, job.key,
+            )
+            unique = item_name(job.record, suffixed=True)
+            payload = {**job.payload, "Name": unique}
+            changes = update_payload(payload)
+            return replace(job, payload=payload, retried=True, suffixed=True,
+                           content_hash=payload_hash(
+                               {key: value for key, value in changes.items()
+                                if key not in ("Id", "SyncToken", "sparse")}),
+                           request_key=self._request_key(job.stream, job.key, ":suffixed"))
+        return None
