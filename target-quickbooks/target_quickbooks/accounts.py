@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from target_quickbooks.mappers.money import rate_key
+from target_quickbooks.settings import tax_code_table
 
 #: Entities read whole, once per run, to resolve settings locally.
 SMALL_LISTS = ("Account", "TaxCode")
@@ -195,8 +195,7 @@ class References:
 
     def tax_code_for_rates(self, rates: Iterable[str]) -> dict[str, dict[str, str]]:
         """``tax_code_map`` references of the given rate keys (``"20"``, ``"5.5"``)."""
-        table = {rate_key(rate): code for rate, code in
-                 (self.config.get("tax_code_map") or {}).items()}
+        table = tax_code_table(self.config)
         return {
             rate: self._named("TaxCode", f"tax_code_map[{rate!r}]", table[rate])
             for rate in set(rates) if rate in table

@@ -6,6 +6,9 @@ renaming one breaks every project that sets it.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from singer_sdk import typing as th
 
 #: Products: only create new items, only update known ones, or both.
@@ -131,9 +134,12 @@ CONFIG_SCHEMA: dict = th.PropertiesList(
     ),
     th.Property(
         "tax_code_map",
-        th.ObjectType(additional_properties=th.StringType),
+        # Meltano reads a dot in an object key as nesting ({"5.5": x} arrives as
+        # {"5": {"5": x}}), so nested objects are accepted and flattened back.
+        th.ObjectType(additional_properties=th.CustomType({"type": ["string", "object"]})),
         title="Tax code map",
-        description='VAT rate → TaxCode Id or name, e.g. `{"20": "3", "5.5": "5"}`.',
+        description='VAT rate → TaxCode Id or name, e.g. `{"20": "3", "5.5": "5"}` '
+        '(`"5,5"` is accepted too).',
     ),
     th.Property(
         "shipping_item",
@@ -173,3 +179,25 @@ CONFIG_SCHEMA: dict = th.PropertiesList(
         title="Records per sink batch",
     ),
 ).to_dict()
+
+
+def tax_code_table(config: Mapping[str, Any]) -> dict[str, str]:
+    """``tax_code_map`` as ``{normalised rate: tax code}``.
+
+    Undoes Meltano's dot-nesting of keys (``{"5": {"5": "x"}}`` → ``"5.5"``) and
+    accepts a decimal comma (``"5,5"``), so every way a user can write a rate
+    reaches the same key as the records' ``tax_percent``.
+    """
+    from target_quickbooks.mappers.money import rate_key  # noqa: PLC0415 (no cycle at import)
+
+    table: dict[str, str] = {}
+
+    def walk(prefix: str, value: Any) -> None:
+        if isinstance(value, Mapping):
+            for key, item in value.items():
+                walk(f"{prefix}.{key}" if prefix else str(key), item)
+        else:
+            table[rate_key(prefix.replace(",", "."))] = str(value)
+
+    walk("", config.get("tax_code_map") or {})
+    return table

@@ -48,6 +48,7 @@ from target_quickbooks.mappers.names import doc_number, short_hash
 from target_quickbooks.qbo import BatchOperation, QuickBooksError, QuickBooksFault
 from target_quickbooks.resolver import Resolver, entry_of
 from target_quickbooks.results import RunResults
+from target_quickbooks.settings import tax_code_table
 from target_quickbooks.state import SyncState
 
 PRODUCTS = "products"
@@ -475,7 +476,7 @@ class SyncService:
         for record in records:
             needs |= needed_settings(record, stream=stream)
         refs = self.references
-        rates = (self.config.get("tax_code_map") or {}).keys()
+        rates = tax_code_table(self.config).keys()
         return DocumentRefs(
             customer={},
             items={},

@@ -14,6 +14,7 @@ from typing import Any
 
 from target_quickbooks.accounts import ACCOUNT_RULES, ConfigurationError, References
 from target_quickbooks.qbo import QuickBooksError
+from target_quickbooks.settings import tax_code_table
 from target_quickbooks.target import build_client
 
 #: Account roles a full product feed needs; each is checked even when unset.
@@ -49,7 +50,7 @@ def check(config: Mapping[str, Any], *, echo: Callable[[str], None] = print) -> 
         problems += _one(echo, setting, lambda role=role: references.account(role))
     if config.get("tax_code"):
         problems += _one(echo, "tax_code", references.default_tax_code)
-    rates = list((config.get("tax_code_map") or {}).keys())
+    rates = list(tax_code_table(config))
     if rates:
         problems += _one(echo, "tax_code_map", lambda: references.tax_code_for_rates(rates))
     for setting in ("shipping_item", "adjustment_item"):

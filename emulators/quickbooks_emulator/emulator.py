@@ -1,0 +1,219 @@
+"""The ``QuickBooksEmulator`` object: start/stop a server and drive it from tests.
+
+Why: tests, the demo and the benchmark need one obvious handle — a context manager
+with the URLs to configure the connector with, the company's data to assert on, and
+switches to script failures.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import threading
+from decimal import Decimal
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from .entities import SPECS, spec_for
+from .faults import QboFault
+from .oauth import DISCOVERY_PATH, OAuthServer
+from .server import EmulatorHTTPServer, EmulatorState, dump
+from .store import Company, View
+from .throttle import Limits, Throttle
+from .validation import WriteOptions, check_fields, validate
+
+
+class QuickBooksEmulator:
+    """A strict QuickBooks Online (company API + Intuit OAuth) server on loopback.
+
+    Args:
+        host: Interface to bind.
+        port: Port (0 picks a free one).
+        realm_id: The company's realm id.
+        client_id: Accepted OAuth client id.
+        client_secret: Its secret.
+        initial_refresh_token: Refresh token valid at start.
+        access_token_ttl: Access-token lifetime in QBO seconds (divided by time_scale).
+        rotate_refresh_tokens: Each refresh returns a new refresh token and kills the old.
+        per_minute: Requests per minute per realm (None: unlimited).
+        per_second: Requests per second per realm (None: unlimited).
+        batch_per_minute: Batch requests per minute per realm (None: unlimited).
+        max_concurrent: Requests in flight per realm (None: unlimited).
+        time_scale: Speed-up of every window and lifetime (10: a minute lasts 6 s).
+        latency_ms: Delay added to each Company API request.
+        country: Company country (non-US: tax code required on lines).
+        state_file: Optional JSON file: loaded at start when it exists, written at stop
+            (entities and refresh tokens survive restarts).
+    """
+
+    def __init__(
+        self,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        realm_id: str = "9130350000000001",
+        client_id: str = "demo-client-id",
+        client_secret: str = "demo-client-secret",  # noqa: S107 - public demo fixture
+        initial_refresh_token: str = "demo-refresh-token",  # noqa: S107 - public demo fixture
+        access_token_ttl: float = 3600.0,
+        rotate_refresh_tokens: bool = True,
+        per_minute: int | None = 500,
+        per_second: int | None = 10,
+        batch_per_minute: int | None = 40,
+        max_concurrent: int | None = 10,
+        time_scale: float = 1.0,
+        latency_ms: float = 0.0,
+        country: str = "FR",
+        state_file: str | os.PathLike[str] | None = None,
+    ) -> None:
+        if time_scale <= 0:
+            raise ValueError(f"time_scale must be positive, got {time_scale}")
+        self.host = host
+        self.port = port
+        self.realm_id = realm_id
+        self.time_scale = time_scale
+        self.state_file = Path(state_file) if state_file else None
+        company = Company(realm_id, country)
+        oauth_server = OAuthServer(
+            client_id=client_id, client_secret=client_secret, realm_id=realm_id,
+            initial_refresh_token=initial_refresh_token, access_token_ttl=access_token_ttl,
+            rotate_refresh_tokens=rotate_refresh_tokens, time_scale=time_scale)
+        throttle = Throttle(Limits(per_minute, per_second, batch_per_minute, max_concurrent),
+                            time_scale)
+        self._state = EmulatorState(company, oauth_server, throttle, latency_ms)
+        self._server: EmulatorHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+        if self.state_file and self.state_file.exists():
+            self._load_state(self.state_file)
+
+    # -- lifecycle -------------------------------------------------------------------
+    def start(self) -> QuickBooksEmulator:
+        """Bind and serve in a background thread; returns self."""
+        if self._server is not None:
+            return self
+        self._server = EmulatorHTTPServer((self.host, self.port), self._state, self)
+        self.port = self._server.server_address[1]
+        self._state.base_url = self.url
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,),
+                                        name=f"quickbooks-emulator:{self.port}", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving (and write ``state_file`` if configured)."""
+        if self._server is None:
+            return
+        self._server.shutdown()
+        self._server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        self._server = None
+        self._thread = None
+        if self.state_file:
+            self._save_state(self.state_file)
+
+    def __enter__(self) -> QuickBooksEmulator:
+        return self.start()
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.stop()
+
+    # -- URLs ------------------------------------------------------------------------
+    @property
+    def url(self) -> str:
+        """Base URL, e.g. ``http://127.0.0.1:8765``."""
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def api_url(self) -> str:
+        """Company API base (``url + "/v3"``), like ``https://quickbooks.api.intuit.com/v3``."""
+        return self.url + "/v3"
+
+    @property
+    def discovery_url(self) -> str:
+        """Discovery document URL, to pass as ``AuthClient(environment=...)``."""
+        return self.url + DISCOVERY_PATH
+
+    # -- inspection and controls -------------------------------------------------------
+    def entities(self, entity: str, *, include_inactive: bool = True) -> list[dict[str, Any]]:
+        """Return the company's records of an entity, as an API client would decode them."""
+        name = spec_for(entity).name
+        company = self._state.company
+        with company.lock:
+            records = company.all(name)
+            if not include_inactive:
+                records = [r for r in records if r.get("Active", True)]
+            return json.loads(dump(records))
+
+    def stats(self) -> dict[str, Any]:
+        """Counters: requests, by_kind, throttled (429s answered), faults_injected, ..."""
+        return self._state.stats.snapshot()
+
+    def reset_stats(self) -> None:
+        """Zero the counters."""
+        self._state.stats.reset()
+
+    def inject_fault(self, kind: str, *, count: int = 1, path_contains: str = "",
+                     status: int = 502) -> None:
+        """Script the next ``count`` matching requests to fail.
+
+        Kinds: ``error_before`` (answer ``status`` without performing), ``lost_response``
+        (perform, then answer 502), ``throttle`` (XML 429), ``expire_access_token`` (the
+        request's bearer token becomes expired, so it gets the lower-case 401).
+        """
+        self._state.injector.add(kind, count=count, path_contains=path_contains,
+                                 status=status)
+
+    def clear_faults(self) -> None:
+        """Drop pending injected faults."""
+        self._state.injector.clear()
+
+    def revoke_refresh_tokens(self) -> None:
+        """Every refresh token stops working (``invalid_grant``)."""
+        self._state.oauth.revoke_refresh_tokens()
+
+    def current_refresh_token(self) -> str:
+        """The newest refresh token that still works (raises LookupError if none)."""
+        return self._state.oauth.current_refresh_token()
+
+    def add_entity(self, entity: str, payload: dict[str, Any]) -> dict[str, Any]:
+        """Seed a record directly (same validation as the API; ``Id`` may be forced).
+
+        Also accepts entities the API does not write (Vendor, Employee, Account, TaxCode).
+
+        Raises:
+            QboFault: the payload breaks a QBO rule.
+            ValueError: the forced Id is already used.
+        """
+        spec = spec_for(entity)
+        company = self._state.company
+        body = json.loads(dump(payload), parse_float=Decimal)
+        forced_id = str(body.pop("Id")) if body.get("Id") not in (None, "") else None
+        with company.lock:
+            if forced_id is not None and any(
+                company.get(name, forced_id) for name in SPECS
+            ):
+                raise ValueError(f"Id {forced_id} is already used")
+            check_fields(body, spec.fields, spec.name)
+            record = validate(spec.name, body, View(company), None, WriteOptions())
+            stored = company.insert(spec.name, record, forced_id)
+            return json.loads(dump(copy.deepcopy(stored)))
+
+    # -- persistence -----------------------------------------------------------------
+    def _save_state(self, path: Path) -> None:
+        state = {"company": self._state.company.export_records(),
+                 "oauth": self._state.oauth.export_state()}
+        tmp = path.with_suffix(path.suffix + ".tmp")
+        tmp.write_bytes(dump(state))
+        tmp.replace(path)
+
+    def _load_state(self, path: Path) -> None:
+        state = json.loads(path.read_text(encoding="utf-8"), parse_float=Decimal)
+        self._state.company.import_records(state["company"])
+        self._state.oauth.import_state(state["oauth"])
+
+
+__all__ = ["QboFault", "QuickBooksEmulator"]

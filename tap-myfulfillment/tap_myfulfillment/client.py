@@ -1,0 +1,372 @@
+"""Base stream for myFulfillment: auth, paging, retries and incremental reads.
+
+The SDK drives the requests (``request_records``); this class only plugs in
+myFulfillment's specifics through the SDK hooks:
+
+* ``authenticator`` / ``_request``: bearer token from ``/auth/token``, one fresh
+  login and one retry on a 401;
+* ``validate_response`` / ``backoff_*``: retry rate limiting (HTTP 400
+  ``Too Many Attempts.``, 429) and 500/502/503/504 with exponential backoff and
+  jitter; other 4xx fail with the server's message;
+* ``get_new_paginator`` / ``get_url_params``: ``limit``/``offset`` paging, newest
+  first (``sorts[updated_at]=desc``);
+* ``get_records``: stop at the bookmark, spool to disk, emit oldest first.
+"""
+
+from __future__ import annotations
+
+import random
+import typing as t
+from decimal import Decimal
+
+import backoff
+import requests
+from singer_sdk.streams import RESTStream
+from typing_extensions import override
+
+from tap_myfulfillment.errors import (
+    CREDENTIALS_HINT,
+    MyFulfillmentAuthError,
+    UnauthorizedError,
+    raise_for_response,
+)
+from tap_myfulfillment.normalize import RecordFormatError, conform_record, parse_timestamp
+from tap_myfulfillment.pagination import MyFulfillmentPaginator
+from tap_myfulfillment.spool import ReverseSpool
+
+if t.TYPE_CHECKING:
+    import datetime as dt
+
+    from singer_sdk.helpers.types import Context
+
+    from tap_myfulfillment.auth import MyFulfillmentAuthenticator
+
+#: Stream-state key holding the keys already emitted at the bookmark's timestamp.
+EMITTED_AT_BOOKMARK = "emitted_keys_at_bookmark"
+
+DEFAULT_PAGE_SIZE = 100
+
+
+class MyFulfillmentStream(RESTStream[int]):
+    """A myFulfillment list endpoint read incrementally by ``updated_at``."""
+
+    records_jsonpath = "$.data[*]"
+    replication_key = "updated_at"
+    #: Field whose values identify records already emitted at the bookmark second.
+    boundary_key: str = "id"
+    #: Schema of the API's records, when it differs from the emitted ``schema``.
+    source_schema: t.ClassVar[dict[str, t.Any] | None] = None
+
+    #: Retry tuning. Defaults wait about 1+2+4+8+16+30+30 s (with jitter) before
+    #: giving up, long enough for myFulfillment's one-minute rate-limit window.
+    #: Tests lower ``retry_base_seconds`` to 0.
+    retry_base_seconds: float = 1.0
+    retry_max_seconds: float = 30.0
+    retry_max_tries: int = 8
+    #: Per-request timeout in seconds.
+    request_timeout: int = 120
+
+    @property
+    @override
+    def url_base(self) -> str:
+        """The ``base_url`` setting, e.g. ``https://fr3.myfulfillment.boostmyshop.com/api``."""
+        return str(self.config["base_url"]).rstrip("/")
+
+    @property
+    @override
+    def is_sorted(self) -> bool:
+        """Records are emitted oldest first, so an interrupted sync can resume."""
+        return True
+
+    @property
+    @override
+    def timeout(self) -> int:
+        """Request timeout in seconds."""
+        return self.request_timeout
+
+    @property
+    def page_size(self) -> int:
+        """The ``page_size`` setting (records per request)."""
+        return int(self.config.get("page_size") or DEFAULT_PAGE_SIZE)
+
+    @property
+    @override
+    def authenticator(self) -> MyFulfillmentAuthenticator:
+        """The tap-wide authenticator, so one login serves every stream."""
+        return self._tap.authenticator  # type: ignore[attr-defined, no-any-return]
+
+    @property
+    @override
+    def http_headers(self) -> dict:
+        """Ask for JSON answers."""
+        return {**super().http_headers, "Accept": "application/json"}
+
+    # ---- requests -------------------------------------------------------------
+
+    @override
+    def get_new_paginator(self) -> MyFulfillmentPaginator:
+        """Page with ``limit``/``offset`` until ``meta.total``."""
+        return MyFulfillmentPaginator(start_value=0, page_size=self.page_size)
+
+    @override
+    def get_url_params(
+        self,
+        context: Context | None,
+        next_page_token: int | None,
+    ) -> dict[str, t.Any]:
+        """Ask for one page, newest first.
+
+        Args:
+            context: Unused (streams are not partitioned).
+            next_page_token: The offset of the page.
+
+        Returns:
+            ``limit``, ``offset`` and ``sorts[updated_at]=desc``.
+        """
+        return {
+            "limit": self.page_size,
+            "offset": next_page_token or 0,
+            "sorts[updated_at]": "desc",
+        }
+
+    @override
+    def build_prepared_request(self, *args: t.Any, **kwargs: t.Any) -> requests.PreparedRequest:
+        """Prepare the request without authenticating it yet.
+
+        The SDK authenticates again in ``_request``, inside the backoff decorator;
+        doing it only there means the login itself is retried on rate limiting.
+
+        Returns:
+            The prepared, not yet authenticated request.
+        """
+        kwargs["headers"] = {"User-Agent": self.user_agent, **(kwargs.get("headers") or {})}
+        request = requests.Request(*args, **kwargs)
+        return self.requests_session.prepare_request(request)
+
+    @override
+    def _request(
+        self,
+        prepared_request: requests.PreparedRequest,
+        context: Context | None,
+    ) -> requests.Response:
+        """Send a request; on a 401, log in again once and resend.
+
+        Args:
+            prepared_request: The request.
+            context: Stream context.
+
+        Returns:
+            The successful response.
+
+        Raises:
+            MyFulfillmentAuthError: a freshly issued token was refused too.
+        """
+        try:
+            return super()._request(prepared_request, context)
+        except UnauthorizedError:
+            self.logger.info("Token refused on %s; logging in again", self.path)
+            self.authenticator.invalidate()
+        try:
+            return super()._request(prepared_request, context)
+        except UnauthorizedError as exc:
+            msg = (
+                f"myFulfillment refused a freshly issued token on {self.path} (HTTP 401 twice): "
+                f"the API user may lack access to this endpoint; {CREDENTIALS_HINT}."
+            )
+            raise MyFulfillmentAuthError(msg) from exc
+
+    @override
+    def validate_response(self, response: requests.Response) -> None:
+        """Classify the response (see ``tap_myfulfillment.errors.raise_for_response``).
+
+        Args:
+            response: The HTTP response.
+        """
+        raise_for_response(response)
+
+    @override
+    def parse_response(self, response: requests.Response) -> t.Iterable[dict]:
+        """Yield the ``data`` records, numbers parsed as ``Decimal``.
+
+        Args:
+            response: A list response.
+
+        Yields:
+            Each raw record.
+        """
+        body = response.json(parse_float=Decimal)
+        data = body.get("data") if isinstance(body, dict) else None
+        if data is None:
+            return
+        if not isinstance(data, list):
+            msg = f"myFulfillment {self.path}: `data` is not a list in the answer"
+            raise RecordFormatError(msg)
+        yield from data
+
+    @override
+    def backoff_wait_generator(self) -> t.Generator[float, None, None]:
+        """Exponential waits: base, 2*base, 4*base... capped at ``retry_max_seconds``."""
+        return backoff.expo(
+            base=2,
+            factor=self.retry_base_seconds,
+            max_value=self.retry_max_seconds,
+        )
+
+    @override
+    def backoff_max_tries(self) -> int:
+        """Attempts before giving up (the first try included)."""
+        return self.retry_max_tries
+
+    @override
+    def backoff_jitter(self, value: float) -> float:
+        """Wait between half and all of ``value`` so parallel runs spread out.
+
+        Args:
+            value: The exponential wait.
+
+        Returns:
+            The jittered wait in seconds.
+        """
+        return value * random.uniform(0.5, 1.0)
+
+    # ---- records --------------------------------------------------------------
+
+    def transform(self, raw: dict[str, t.Any]) -> dict[str, t.Any] | None:
+        """Turn one raw API record into a contract record (None to drop it).
+
+        Args:
+            raw: The record as received.
+
+        Returns:
+            The normalised record.
+        """
+        return conform_record(
+            raw,
+            self.source_schema or self.schema,
+            stream=self.name,
+            key_field=self.boundary_key,
+        )
+
+    def boundary_value(self, record: dict[str, t.Any]) -> str:
+        """Identify a record for the same-second bookmark rule.
+
+        Args:
+            record: A transformed record.
+
+        Returns:
+            The value of ``boundary_key``.
+        """
+        return str(record.get(self.boundary_key))
+
+    def start_dedupe(self) -> None:
+        """Reset per-run duplicate tracking (see ``CustomersStream``)."""
+
+    def is_duplicate(self, record: dict[str, t.Any]) -> bool:
+        """Tell whether a newer record with the same key was already kept this run.
+
+        Args:
+            record: A transformed record, met newest first.
+
+        Returns:
+            False: by default every record is kept.
+        """
+        return False
+
+    def _bookmark_keys(self, since: dt.datetime | None, context: Context | None) -> list[str]:
+        """Keys already emitted at the bookmark, if the bookmark is the starting point.
+
+        Also rewrites a hand-edited bookmark (``...Z``) in the records' format
+        (``...+00:00``), because the SDK compares bookmarks as strings.
+        """
+        state = self.get_context_state(context)
+        bookmark = state.get("replication_key_value")
+        if not bookmark:
+            return []
+        parsed = parse_timestamp(bookmark, where=f"{self.name} state replication_key_value")
+        state["replication_key_value"] = parsed.isoformat()
+        keys = state.get(EMITTED_AT_BOOKMARK)
+        if since is None or parsed != since or not isinstance(keys, list):
+            return []
+        return [str(key) for key in keys]
+
+    def _stamp(self, record: dict[str, t.Any]) -> dt.datetime:
+        value = record.get(self.replication_key or "updated_at")
+        key = self.primary_keys[0]
+        where = f"{self.name} record {key}={record.get(key)!r}"
+        if not value:
+            msg = f"{where}: `updated_at` is missing, so the record cannot be synced incrementally"
+            raise RecordFormatError(msg)
+        return parse_timestamp(value, where=f"{where}, field updated_at")
+
+    @override
+    def get_records(self, context: Context | None) -> t.Iterable[dict[str, t.Any]]:
+        """Read newest first down to the bookmark, then emit oldest first.
+
+        Paging stops at the first record strictly older than the bookmark (or
+        ``start_date``). Records at the bookmark's exact second are emitted unless
+        their key is in the state's ``emitted_keys_at_bookmark``, so a rerun emits
+        nothing while a record changed later in that same second still comes out.
+
+        Args:
+            context: Stream context (unused).
+
+        Yields:
+            Contract records, oldest first.
+        """
+        since = self.get_starting_timestamp(context)
+        done = set(self._bookmark_keys(since, context))
+        self.start_dedupe()
+        server_sorts = True
+        previous: dt.datetime | None = None
+        with ReverseSpool() as spool:
+            for raw in self.request_records(context):
+                record = self.transform(raw)
+                if record is None:
+                    continue
+                stamp = self._stamp(record)
+                if server_sorts and previous is not None and stamp > previous:
+                    server_sorts = False
+                    self.logger.warning(
+                        "%s: the server ignored sorts[updated_at]=desc; "
+                        "reading the whole listing and filtering locally",
+                        self.path,
+                    )
+                previous = stamp
+                if since is not None and stamp < since:
+                    if server_sorts:
+                        break
+                    continue
+                key = self.boundary_value(record)
+                if since is not None and stamp == since and key in done:
+                    continue
+                if server_sorts and self.is_duplicate(record):
+                    continue
+                spool.append([key, record], stamp=stamp.timestamp())
+            self.logger.info("%s: %d new or changed records since %s", self.name, len(spool), since)
+            yield from self._emit_oldest_first(spool, since, sorted(done), context)
+
+    def _emit_oldest_first(
+        self,
+        spool: ReverseSpool,
+        since: dt.datetime | None,
+        done: list[str],
+        context: Context | None,
+    ) -> t.Iterator[dict[str, t.Any]]:
+        """Yield spooled records and keep the state's same-second key list in step.
+
+        The list is updated just before each record is handed to the SDK, which
+        writes the record and then moves ``replication_key_value`` to its
+        ``updated_at``; so every STATE message pairs a bookmark with exactly the
+        keys emitted at that second.
+        """
+        state = self.get_context_state(context)
+        current = since
+        keys = list(done)
+        for key, record in spool.oldest_first():
+            stamp = self._stamp(record)
+            if stamp != current:
+                current = stamp
+                keys = []
+            keys.append(key)
+            state[EMITTED_AT_BOOKMARK] = keys
+            yield record

@@ -1,0 +1,157 @@
+"""The five streams, in the order the target needs them.
+
+``products`` and ``customers`` come before ``invoices`` and ``credit_memos`` so
+that the target can resolve every line's item and every document's customer.
+"""
+
+from __future__ import annotations
+
+import typing as t
+
+from typing_extensions import override
+
+from tap_myfulfillment import schemas
+from tap_myfulfillment.client import MyFulfillmentStream
+from tap_myfulfillment.normalize import customer_from_order, customer_key
+
+
+class ProductsStream(MyFulfillmentStream):
+    """Catalog products (``GET /catalog-product/products``), keyed by SKU."""
+
+    name = "products"
+    path = "/catalog-product/products"
+    primary_keys = ("sku",)
+    boundary_key = "sku"
+    schema = schemas.PRODUCT
+
+
+class _CustomerDocumentStream(MyFulfillmentStream):
+    """A sales document that carries customer fields; adds ``customer_key``."""
+
+    primary_keys = ("id",)
+    boundary_key = "id"
+
+    @override
+    def transform(self, raw: dict[str, t.Any]) -> dict[str, t.Any] | None:
+        """Normalise the document and add its ``customer_key``.
+
+        Args:
+            raw: The document as received.
+
+        Returns:
+            The normalised document.
+        """
+        record = super().transform(raw)
+        if record is None:
+            return None
+        record["customer_key"] = customer_key(
+            record, where=f"{self.name} record id={record.get('id')!r}"
+        )
+        return record
+
+
+class OrdersStream(_CustomerDocumentStream):
+    """Sales orders (``GET /sales/orders``)."""
+
+    name = "orders"
+    path = "/sales/orders"
+    schema = schemas.ORDER
+
+
+class CustomersStream(_CustomerDocumentStream):
+    """Customers derived from sales orders (the API has no customers endpoint).
+
+    One record per distinct ``customer_key``, built from that customer's latest
+    order (the first one met, since orders are read newest first). The bookmark
+    is the orders' ``updated_at``; the same-second rule is keyed by order id.
+    """
+
+    name = "customers"
+    path = "/sales/orders"
+    primary_keys = ("customer_key",)
+    schema = schemas.CUSTOMER
+    source_schema = schemas.ORDER
+
+    def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
+        """Set up duplicate tracking."""
+        super().__init__(*args, **kwargs)
+        self._seen: set[str] = set()
+
+    @override
+    def transform(self, raw: dict[str, t.Any]) -> dict[str, t.Any] | None:
+        """Turn an order into its customer's record, remembering the order id.
+
+        Args:
+            raw: The order as received.
+
+        Returns:
+            The customer record (``_order_id`` is removed before emission).
+        """
+        order = super().transform(raw)
+        if order is None:
+            return None
+        customer = customer_from_order(order)
+        customer["_order_id"] = str(order.get("id"))
+        return customer
+
+    @override
+    def boundary_value(self, record: dict[str, t.Any]) -> str:
+        """Orders, not customers, identify what was read at the bookmark second.
+
+        Args:
+            record: A customer record carrying ``_order_id``.
+
+        Returns:
+            The source order id.
+        """
+        return str(record.pop("_order_id"))
+
+    @override
+    def start_dedupe(self) -> None:
+        """Forget the customers kept by a previous run."""
+        self._seen = set()
+
+    @override
+    def is_duplicate(self, record: dict[str, t.Any]) -> bool:
+        """Keep only the first (latest) order of each customer.
+
+        Args:
+            record: A customer record, met newest first.
+
+        Returns:
+            True if this customer was already kept in this run.
+        """
+        key = record["customer_key"]
+        if key in self._seen:
+            return True
+        self._seen.add(key)
+        return False
+
+
+class InvoicesStream(_CustomerDocumentStream):
+    """Invoices (``GET /sales/invoices``)."""
+
+    name = "invoices"
+    path = "/sales/invoices"
+    schema = schemas.INVOICE
+
+
+class CreditMemosStream(_CustomerDocumentStream):
+    """Credit memos (``GET /sales/creditmemos``)."""
+
+    name = "credit_memos"
+    path = "/sales/creditmemos"
+    schema = schemas.CREDIT_MEMO
+
+
+#: Dependency order: the target needs items and customers before documents.
+STREAM_TYPES: tuple[type[MyFulfillmentStream], ...] = (
+    ProductsStream,
+    OrdersStream,
+    CustomersStream,
+    InvoicesStream,
+    CreditMemosStream,
+)
+
+#: Stream names in dependency order (the order of ``STREAM_TYPES``).
+STREAM_NAMES: tuple[str, ...] = ("products", "orders", "customers", "invoices", "credit_memos")

@@ -1,0 +1,65 @@
+"""Offset paging: limit/offset until meta.total (a string), or an empty/short page."""
+
+from __future__ import annotations
+
+from tap_fakes import BASE_URL, PATHS, product, run_sync
+
+PRODUCTS = PATHS["products"]
+
+
+def _catalog(n: int) -> list[dict]:
+    return [product(i, f"2026-03-01 10:{i // 60:02d}:{i % 60:02d}") for i in range(n)]
+
+
+def test_pages_until_string_total(api):
+    api.data[PRODUCTS] = _catalog(250)
+
+    result = run_sync()
+
+    assert len(result.records("products")) == 250
+    queries = [q for p, q in api.requests if p == PRODUCTS]
+    assert [q["offset"] for q in queries] == [["0"], ["100"], ["200"]]
+    assert all(q["limit"] == ["100"] and q["sorts[updated_at]"] == ["desc"] for q in queries)
+
+
+def test_exact_multiple_of_page_size_makes_no_extra_request(api):
+    api.data[PRODUCTS] = _catalog(200)
+
+    result = run_sync(page_size=50)
+
+    assert len(result.records("products")) == 200
+    assert api.count(PRODUCTS) == 4
+
+
+def test_empty_page_stops_even_if_total_claims_more(api, requests_mock):
+    rows = _catalog(3)
+    requests_mock.get(
+        f"{BASE_URL}{PRODUCTS}",
+        [
+            {"json": {"data": rows[::-1][:2], "meta": {"total": "10"}}},
+            {"json": {"data": rows[::-1][2:], "meta": {"total": "10"}}},
+            {"json": {"data": [], "meta": {"total": "10"}}},
+        ],
+    )
+
+    result = run_sync(page_size=2)
+
+    assert [r["sku"] for r in result.records("products")] == [
+        "SKU-000000",
+        "SKU-000001",
+        "SKU-000002",
+    ]
+    assert sum(1 for r in requests_mock.request_history if r.path.endswith("products")) == 3
+
+
+def test_short_page_stops_when_total_is_missing(api, requests_mock):
+    rows = _catalog(3)[::-1]
+    requests_mock.get(
+        f"{BASE_URL}{PRODUCTS}",
+        [{"json": {"data": rows[:2]}}, {"json": {"data": rows[2:]}}],
+    )
+
+    result = run_sync(page_size=2)
+
+    assert len(result.records("products")) == 3
+    assert sum(1 for r in requests_mock.request_history if r.path.endswith("products")) == 2
