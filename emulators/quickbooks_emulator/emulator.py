@@ -175,6 +175,10 @@ class QuickBooksEmulator:
         """Every refresh token stops working (``invalid_grant``)."""
         self._state.oauth.revoke_refresh_tokens()
 
+    def issued_tokens(self) -> list[str]:
+        """Every access and refresh token issued so far (to prove none leaked)."""
+        return self._state.oauth.issued_tokens()
+
     def current_refresh_token(self) -> str:
         """The newest refresh token that still works (raises LookupError if none)."""
         return self._state.oauth.current_refresh_token()

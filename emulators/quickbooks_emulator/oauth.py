@@ -110,6 +110,7 @@ class OAuthServer:
         self._refresh: dict[str, str] = {}  # valid refresh token -> grant id
         self._latest_refresh: str | None = None
         self._access: dict[str, _AccessToken] = {}
+        self._issued: list[str] = []  # every token handed out, for leak tests
         if initial_refresh_token:
             self._refresh[initial_refresh_token] = "initial"
             self._latest_refresh = initial_refresh_token
@@ -165,6 +166,7 @@ class OAuthServer:
                 self._refresh.pop(old_refresh, None)
             self._refresh[refresh] = grant
         self._latest_refresh = refresh
+        self._issued += [access, refresh]
         return {
             "access_token": access,
             "refresh_token": refresh,
@@ -232,6 +234,11 @@ class OAuthServer:
         """Invalidate every refresh token (the user disconnected the app)."""
         with self._lock:
             self._refresh.clear()
+
+    def issued_tokens(self) -> list[str]:
+        """Every access and refresh token issued so far (tests search logs for them)."""
+        with self._lock:
+            return list(self._issued)
 
     def current_refresh_token(self) -> str:
         """Return the newest refresh token that still works.

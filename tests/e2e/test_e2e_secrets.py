@@ -24,7 +24,7 @@ def test_debug_run_leaks_no_secret(project: MeltanoProject, qbo_emulator: QuickB
         "rotated refresh token": qbo_emulator.current_refresh_token(),
     }
     secrets.update(
-        {f"access token {n}": token for n, token in enumerate(qbo_emulator.issued_access_tokens())}
+        {f"issued token {n}": token for n, token in enumerate(qbo_emulator.issued_tokens())}
     )
     assert len(secrets) > 4, "the run must have obtained at least one access token"
     for what, value in secrets.items():

@@ -148,13 +148,21 @@ def test_injected_faults_are_retried(fresh, status):
 
 
 def test_rate_limited_emulator_is_waited_out_with_backoff(monkeypatch):
-    # 4 requests per emulated minute; emulated time runs 600x (a minute is 0.1 s),
-    # so backoff waits of 0.02 s, 0.04 s, ... outlast the window.
+    # 2 requests per emulated minute, emulated time 300x faster (a window is 0.2 s):
+    # login + products fill the first window, so orders is answered 400 "Too Many
+    # Attempts." unless the machine takes 0.2 s for three loopback calls; the backoff
+    # (0.02 s, 0.04 s, ...) then outlasts each window.
     monkeypatch.setattr(MyFulfillmentStream, "retry_base_seconds", 0.02)
-    with MyFulfillmentEmulator(dataset="demo", rate_limit_per_minute=4, time_scale=600) as emu:
-        result = run_sync(_config(emu, page_size=10))
+    with MyFulfillmentEmulator(dataset="demo", rate_limit_per_minute=2, time_scale=300) as emu:
+        result = run_sync(_config(emu))
 
-        assert _counts(result)["products"] == len(emu.store.products())
+        assert _counts(result) == {
+            "products": len(emu.store.products()),
+            "orders": len(emu.store.orders()),
+            "customers": len(_expected_customer_keys(emu.store.orders())),
+            "invoices": len(emu.store.invoices()),
+            "credit_memos": len(emu.store.credit_memos()),
+        }
         assert emu.stats()["rate_limited"] >= 1
 
 
