@@ -173,6 +173,14 @@ CONFIG_SCHEMA: dict = th.PropertiesList(
     th.Property("max_batch_requests_per_minute", th.IntegerType, default=40),
     th.Property("max_concurrent_requests", th.IntegerType, default=10),
     th.Property(
+        "rate_limit_time_scale",
+        th.NumberType,
+        default=1,
+        title="Rate-limit time scale",
+        description="Compresses the rate limiter's windows (10: a minute lasts 6 s). Only for "
+        "emulators that compress time the same way (benchmarks); leave at 1 for QuickBooks.",
+    ),
+    th.Property(
         "batch_size",
         th.IntegerType,
         default=DEFAULT_BATCH_SIZE,

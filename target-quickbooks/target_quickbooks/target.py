@@ -60,6 +60,7 @@ def build_client(config: t.Mapping[str, t.Any], logger: t.Any) -> t.Any:
         per_second=int(config.get("max_requests_per_second") or 10),
         batch_per_minute=int(config.get("max_batch_requests_per_minute") or 40),
         max_concurrent=int(config.get("max_concurrent_requests") or 10),
+        time_scale=float(config.get("rate_limit_time_scale") or 1),
     )
     return QuickBooksClient(
         realm_id=str(config["realm_id"]),
