@@ -58,7 +58,7 @@ def _start(stack: ExitStack, command: list[str], log: Path) -> subprocess.Popen[
 
 
 def _admin(url: str, path: str, payload: dict | None = None) -> dict:
-    """Call an emulator's admin endpoint."""
+    """Call an emulator's admin endpoint: GET without a payload, POST with one."""
     data = json.dumps(payload).encode() if payload is not None else None
     request = urllib.request.Request(  # noqa: S310 - loopback emulator
         url + path, data=data, method="POST" if data is not None else "GET",
@@ -101,8 +101,7 @@ def main() -> int:
         _banner("meltano invoke target-quickbooks:check")
         _show(project.meltano("invoke", "target-quickbooks:check"))
 
-        for feed in ["create-products", "export-customers", "export-invoices",
-                     "export-credit-memos"]:
+        for feed in FEEDS:
             _banner(f"meltano run {feed}")
             started = time.monotonic()
             project.run(feed)
@@ -111,21 +110,20 @@ def main() -> int:
         _banner("What QuickBooks now holds (emulator)")
         for entity in ["Item", "Customer", "Invoice", "CreditMemo"]:
             rows = _admin(qbo_root, f"/_emulator/entities/{entity}")
-            print(f"{entity:<11} {len(rows.get('entities', rows) if isinstance(rows, dict) else rows)}")
+            print(f"{entity:<11} {len(rows)}")
 
         _banner("meltano invoke target-quickbooks:report")
         _show(project.meltano("invoke", "target-quickbooks:report"))
 
         _banner("A change in myFulfillment: 2 prices change, 1 new product")
-        products = _admin(mf_root, "/_emulator/stats")
         _admin(mf_root, "/_emulator/products/1005266-1005727", {"price": "24.9000"})
         _admin(mf_root, "/_emulator/products/FEEL-A1-POD3", {"price": "11.5000"})
         _admin(mf_root, "/_emulator/products", {
             "sku": "DEMO-NEW-1", "name": "Coffret découverte ’Ω’", "type": "virtual",
             "price": "19.9000", "cost": "7.0000", "qty": "0.0000", "status": "1",
         })
-        _admin(mf_root, "/_emulator/reset-stats")
-        _admin(qbo_root, "/_emulator/reset-stats")
+        _admin(mf_root, "/_emulator/reset-stats", {})
+        _admin(qbo_root, "/_emulator/reset-stats", {})
 
         _banner("meltano run create-products (hourly)  +  update-products (daily)")
         project.run("create-products")

@@ -124,9 +124,18 @@ def build_report(states: Mapping[str, Mapping[str, Any]]) -> Report:
 
 
 def _feed_name(state_id: str) -> str:
-    """``dev:tap-myfulfillment--products-to-target-quickbooks--create-products`` → readable."""
+    """A state id made readable: the inherited plugins' suffixes name the feed.
+
+    ``dev:tap-myfulfillment--products-to-target-quickbooks--create-products`` →
+    ``products → create-products``; ids of other shapes are shown as they are.
+    """
     _, _, pair = state_id.partition(":")
-    return pair or state_id
+    tap, sep, target = (pair or state_id).partition("-to-")
+    if not sep:
+        return pair or state_id
+    source = tap.partition("--")[2] or tap
+    sink = target.partition("--")[2] or target
+    return f"{source} → {sink}"
 
 
 def render_table(report: Report) -> str:
