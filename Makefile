@@ -23,7 +23,7 @@ install: $(STAMP)
 	$(BIN)/meltano install
 
 lint: $(STAMP)
-	$(BIN)/ruff check tap-myfulfillment target-quickbooks emulators tests orchestrate
+	$(BIN)/ruff check .
 
 test: $(STAMP)
 	$(BIN)/meltano install

@@ -68,7 +68,7 @@ class MeltanoProject:
         self, *args: str, check: bool = True, timeout: float = 600
     ) -> subprocess.CompletedProcess[str]:
         """Run `meltano <args>` in the project root; raise with its output on failure."""
-        proc = subprocess.run(  # noqa: S603 - fixed executable, arguments from tests
+        proc = subprocess.run(
             [MELTANO, *args],
             cwd=PROJECT_ROOT,
             env=self.env(),

@@ -1,4 +1,4 @@
-# ruff: noqa: RUF001 - typographic apostrophes and dashes are the point of this data
+
 """The demo shop: a French catalogue, its customers, orders and refunds, as plain tables.
 
 Every row is here because it reproduces a case met in real myFulfillment accounts

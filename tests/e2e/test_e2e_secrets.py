@@ -12,7 +12,9 @@ from tests.harness import FEED_STATE_IDS, MeltanoProject
 pytestmark = pytest.mark.e2e
 
 
-def test_debug_run_leaks_no_secret(project: MeltanoProject, qbo_emulator: QuickBooksEmulator) -> None:
+def test_debug_run_leaks_no_secret(
+    project: MeltanoProject, qbo_emulator: QuickBooksEmulator
+) -> None:
     proc = project.meltano("--log-level=debug", "run", "sync-all")
     output = proc.stdout + proc.stderr
     states = json.dumps([project.state(state_id) for state_id in FEED_STATE_IDS])

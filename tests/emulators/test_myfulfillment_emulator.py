@@ -1,4 +1,4 @@
-# ruff: noqa: RUF001 - typographic apostrophes are part of the data under test
+
 """The myFulfillment emulator over real sockets: auth, paging, filters, sorts, limits, faults,
 controls, CLI, and the demo dataset's hard cases and reconciled amounts."""
 
