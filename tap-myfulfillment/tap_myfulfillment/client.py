@@ -1,16 +1,19 @@
 """Base stream for myFulfillment: auth, paging, retries and incremental reads.
 
-The SDK drives the requests (``request_records``); this class only plugs in
-myFulfillment's specifics through the SDK hooks:
+The SDK's request machinery (``request_decorator``, ``_request``, the paginator)
+sends every call; this class plugs in myFulfillment's specifics through the SDK
+hooks:
 
 * ``authenticator`` / ``_request``: bearer token from ``/auth/token``, one fresh
   login and one retry on a 401;
 * ``validate_response`` / ``backoff_*``: retry rate limiting (HTTP 400
   ``Too Many Attempts.``, 429) and 500/502/503/504 with exponential backoff and
   jitter; other 4xx fail with the server's message;
-* ``get_new_paginator`` / ``get_url_params``: ``limit``/``offset`` paging, newest
-  first (``sorts[updated_at]=desc``);
-* ``get_records``: stop at the bookmark, spool to disk, emit oldest first.
+* ``get_new_paginator`` / ``get_url_params``: ``limit``/``offset`` paging with a
+  small overlap between pages, newest first (``sorts[updated_at]=desc`` then
+  ``sorts[id]=desc`` so that rows of the same second keep one order);
+* ``get_records``: read page by page down to the bookmark (checking that the
+  server really sorts before stopping early), spool to disk, emit oldest first.
 """
 
 from __future__ import annotations
@@ -26,12 +29,13 @@ from typing_extensions import override
 
 from tap_myfulfillment.errors import (
     CREDENTIALS_HINT,
+    ListingChangedError,
     MyFulfillmentAuthError,
     UnauthorizedError,
     raise_for_response,
 )
 from tap_myfulfillment.normalize import RecordFormatError, conform_record, parse_timestamp
-from tap_myfulfillment.pagination import MyFulfillmentPaginator
+from tap_myfulfillment.pagination import MyFulfillmentPaginator, page_total
 from tap_myfulfillment.spool import ReverseSpool
 
 if t.TYPE_CHECKING:
@@ -45,6 +49,27 @@ if t.TYPE_CHECKING:
 EMITTED_AT_BOOKMARK = "emitted_keys_at_bookmark"
 
 DEFAULT_PAGE_SIZE = 100
+
+#: Records re-read at the start of each page (at most half a page), so that a
+#: record leaving the listing during the scan cannot make the next one unseen.
+PAGE_OVERLAP = 2
+
+#: Full reads of a listing attempted when its pages stop joining up.
+MAX_SCAN_ATTEMPTS = 3
+
+#: The listing order: newest first, ties broken by id so pages are stable.
+LISTING_SORTS: tuple[tuple[str, str], ...] = (("updated_at", "desc"), ("id", "desc"))
+
+#: The opposite order, asked for one record to check that the server sorts.
+PROBE_SORTS: tuple[tuple[str, str], ...] = (("updated_at", "asc"), ("id", "asc"))
+
+
+class _ListingShiftedError(Exception):
+    """The first record of a page was not on the previous page: records may be unseen."""
+
+
+def _sort_params(sorts: tuple[tuple[str, str], ...]) -> dict[str, str]:
+    return {f"sorts[{name}]": direction for name, direction in sorts}
 
 
 class MyFulfillmentStream(RESTStream[int]):
@@ -103,10 +128,17 @@ class MyFulfillmentStream(RESTStream[int]):
 
     # ---- requests -------------------------------------------------------------
 
+    @property
+    def page_overlap(self) -> int:
+        """Records shared by consecutive pages (none with one-record pages)."""
+        return min(PAGE_OVERLAP, self.page_size // 2)
+
     @override
     def get_new_paginator(self) -> MyFulfillmentPaginator:
-        """Page with ``limit``/``offset`` until ``meta.total``."""
-        return MyFulfillmentPaginator(start_value=0, page_size=self.page_size)
+        """Page with ``limit``/``offset`` until ``meta.total``, pages overlapping."""
+        return MyFulfillmentPaginator(
+            start_value=0, page_size=self.page_size, overlap=self.page_overlap
+        )
 
     @override
     def get_url_params(
@@ -121,12 +153,13 @@ class MyFulfillmentStream(RESTStream[int]):
             next_page_token: The offset of the page.
 
         Returns:
-            ``limit``, ``offset`` and ``sorts[updated_at]=desc``.
+            ``limit``, ``offset``, ``sorts[updated_at]=desc`` and the tie-breaker
+            ``sorts[id]=desc`` (several sorts apply in order).
         """
         return {
             "limit": self.page_size,
             "offset": next_page_token or 0,
-            "sorts[updated_at]": "desc",
+            **_sort_params(LISTING_SORTS),
         }
 
     @override
@@ -298,31 +331,173 @@ class MyFulfillmentStream(RESTStream[int]):
             raise RecordFormatError(msg)
         return parse_timestamp(value, where=f"{where}, field updated_at")
 
+    def _send(self, context: Context | None, params: dict[str, t.Any]) -> requests.Response:
+        """Send one GET of the listing with retries, re-login and request metrics.
+
+        Args:
+            context: Stream context.
+            params: Query parameters.
+
+        Returns:
+            The successful response.
+        """
+        prepared = self.build_prepared_request(
+            method=self.http_method,
+            url=self.get_url(context),
+            params=params,
+            headers=self.http_headers,
+        )
+        response = self.request_decorator(self._request)(prepared, context)
+        self.update_sync_costs(prepared, response, context)
+        return response
+
+    def _pages(self, context: Context | None) -> t.Iterator[tuple[list[dict], bool]]:
+        """Read the listing page by page, newest first.
+
+        Args:
+            context: Stream context.
+
+        Yields:
+            Each non-empty page's raw records, and whether more pages follow.
+        """
+        paginator = self.get_new_paginator()
+        with self.get_http_request_counter() as counter:
+            counter.with_context(context)
+            while not paginator.finished:
+                params = self.get_url_params(context, paginator.current_value)
+                response = self._send(context, params)
+                counter.increment()
+                rows = list(self.parse_response(response))
+                if not rows:
+                    return
+                paginator.advance(response)
+                yield rows, not paginator.finished
+
+    def _server_sorts(self, context: Context | None, newest_id: str, oldest: dt.datetime) -> bool:
+        """Check, once per endpoint and run, that the server honours the sort.
+
+        A server that ignores ``sorts[..]`` can still return a first page that
+        happens to look newest first; stopping there would lose the newer
+        records further down for good. So before the first early stop, one
+        record is read in the opposite order (``updated_at`` then ``id``
+        ascending). A sorting server answers its oldest record: a different
+        record from the newest one, and not newer than anything already read. A
+        server that ignores the sort answers the same first record again.
+
+        Args:
+            context: Stream context.
+            newest_id: ``id`` of the first record of the newest-first listing.
+            oldest: Oldest ``updated_at`` read so far.
+
+        Returns:
+            True if the listing can be trusted to be sorted newest first.
+        """
+        checks: dict[str, bool] = self._tap.sort_checks  # type: ignore[attr-defined]
+        if self.path not in checks:
+            params = {"limit": 1, "offset": 0, **_sort_params(PROBE_SORTS)}
+            response = self._send(context, params)
+            rows = list(self.parse_response(response))
+            total = page_total(response)
+            if not rows:
+                checks[self.path] = total == 0
+            else:
+                probe = rows[0]
+                where = f"{self.name} sort check record id={probe.get('id')!r}, field updated_at"
+                stamp = parse_timestamp(probe.get("updated_at"), where=where)
+                checks[self.path] = str(probe.get("id")) != newest_id and stamp <= oldest
+            if not checks[self.path]:
+                self.logger.warning(
+                    "%s: the server ignored sorts[updated_at]=asc/desc; "
+                    "reading the whole listing and filtering locally",
+                    self.path,
+                )
+        return checks[self.path]
+
     @override
     def get_records(self, context: Context | None) -> t.Iterable[dict[str, t.Any]]:
         """Read newest first down to the bookmark, then emit oldest first.
 
-        Paging stops at the first record strictly older than the bookmark (or
-        ``start_date``). Records at the bookmark's exact second are emitted unless
-        their key is in the state's ``emitted_keys_at_bookmark``, so a rerun emits
-        nothing while a record changed later in that same second still comes out.
+        Reading stops at a page boundary, after a page whose records were all
+        newest first and whose last record is strictly older than the bookmark
+        (or ``start_date``), once the server was seen to honour the sort (see
+        ``_server_sorts``); otherwise the whole listing is read and filtered
+        locally. Nothing is emitted before the read is complete, so the
+        bookmark never moves past a record that was not read. Records at the
+        bookmark's exact second are emitted unless their key is in the state's
+        ``emitted_keys_at_bookmark``, so a rerun emits nothing while a record
+        changed later in that same second still comes out.
 
         Args:
             context: Stream context (unused).
 
         Yields:
             Contract records, oldest first.
+
+        Raises:
+            ListingChangedError: the listing kept shifting during every attempt.
         """
         since = self.get_starting_timestamp(context)
         done = set(self._bookmark_keys(since, context))
+        for attempt in range(1, MAX_SCAN_ATTEMPTS + 1):
+            with ReverseSpool() as spool:
+                try:
+                    self._scan(context, since, done, spool)
+                except _ListingShiftedError as exc:
+                    if attempt == MAX_SCAN_ATTEMPTS:
+                        msg = (
+                            f"{self.name}: {exc}; the listing kept changing during "
+                            f"{MAX_SCAN_ATTEMPTS} reads, so nothing was emitted and the "
+                            "bookmark did not move; run the sync again later"
+                        )
+                        raise ListingChangedError(msg) from None
+                    self.logger.warning("%s: %s; reading the listing again", self.name, exc)
+                    continue
+                self.logger.info(
+                    "%s: %d new or changed records since %s", self.name, len(spool), since
+                )
+                yield from self._emit_oldest_first(spool, since, sorted(done), context)
+                return
+
+    def _scan(
+        self,
+        context: Context | None,
+        since: dt.datetime | None,
+        done: set[str],
+        spool: ReverseSpool,
+    ) -> None:
+        """Read the listing into ``spool``: everything at or after ``since``, less repeats.
+
+        Consecutive pages overlap (``page_overlap``): records of the previous
+        page met again are skipped, and the first record of each page must be
+        one of them, otherwise records may have moved up past the page boundary
+        unseen and ``_ListingShiftedError`` asks for a new read. (A record
+        updated during the read moves to the top and shifts the others *down*,
+        which only repeats records; the updated record itself is newer than the
+        bookmark this run sets, so the next run reads it.)
+
+        Raises:
+            _ListingShiftedError: the pages no longer join up.
+        """
         self.start_dedupe()
         server_sorts = True
+        newest_id: str | None = None
         previous: dt.datetime | None = None
-        with ReverseSpool() as spool:
-            for raw in self.request_records(context):
+        previous_page: set[str] | None = None
+        for rows, more in self._pages(context):
+            if newest_id is None:
+                newest_id = str(rows[0].get("id"))
+            page: set[str] = set()
+            for raw in rows:
                 record = self.transform(raw)
                 if record is None:
                     continue
+                key = self.boundary_value(record)
+                if self._pages_split(previous_page, page, key):
+                    msg = f"a page of {self.path} does not start with a record of the previous page"
+                    raise _ListingShiftedError(msg)
+                page.add(key)
+                if previous_page is not None and key in previous_page:
+                    continue  # read again in the overlap
                 stamp = self._stamp(record)
                 if server_sorts and previous is not None and stamp > previous:
                     server_sorts = False
@@ -333,17 +508,45 @@ class MyFulfillmentStream(RESTStream[int]):
                     )
                 previous = stamp
                 if since is not None and stamp < since:
-                    if server_sorts:
-                        break
                     continue
-                key = self.boundary_value(record)
+                # Mark the customer as seen before the same-second check: an order
+                # skipped there was still the customer's latest (see CustomersStream).
+                duplicate = server_sorts and self.is_duplicate(record)
                 if since is not None and stamp == since and key in done:
                     continue
-                if server_sorts and self.is_duplicate(record):
+                if duplicate:
                     continue
                 spool.append([key, record], stamp=stamp.timestamp())
-            self.logger.info("%s: %d new or changed records since %s", self.name, len(spool), since)
-            yield from self._emit_oldest_first(spool, since, sorted(done), context)
+            previous_page = page
+            if (
+                more
+                and server_sorts
+                and since is not None
+                and previous is not None
+                and previous < since
+                and newest_id is not None
+            ):
+                if self._server_sorts(context, newest_id, previous):
+                    return
+                server_sorts = False
+
+    def _pages_split(self, previous_page: set[str] | None, page: set[str], key: str) -> bool:
+        """Tell whether a page's first record shows that the pages no longer overlap.
+
+        Args:
+            previous_page: Keys of the previous page (None on the first page).
+            page: Keys met so far on this page.
+            key: Key of the record being read.
+
+        Returns:
+            True when ``key`` opens a page and was not on the previous one.
+        """
+        return (
+            bool(self.page_overlap)
+            and previous_page is not None
+            and not page
+            and key not in previous_page
+        )
 
     def _emit_oldest_first(
         self,

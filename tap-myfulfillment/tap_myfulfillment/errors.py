@@ -131,3 +131,11 @@ def raise_for_response(response: requests.Response) -> None:
     if status == HTTPStatus.UNAUTHORIZED:
         raise UnauthorizedError(describe(response))
     raise FatalAPIError(describe(response))
+
+
+class ListingChangedError(FatalAPIError):
+    """A listing kept changing under the tap, so a complete read was impossible.
+
+    Raised before any record of the stream is emitted, so the bookmark does not
+    move and the next run reads the same range again.
+    """

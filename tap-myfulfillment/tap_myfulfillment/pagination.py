@@ -35,9 +35,46 @@ def page_total(response: requests.Response) -> int | None:
 class MyFulfillmentPaginator(OffsetPaginator):
     """``limit``/``offset`` paging that stops once ``offset >= meta.total``.
 
-    Without a total, a short page ends the listing; an empty page always does
-    (singer-sdk stops on an empty page by itself).
+    Without a total, a short page ends the listing; an empty page always does.
+
+    Consecutive pages overlap by ``overlap`` records (the next offset is
+    ``offset + page_size - overlap``). Offset paging over a listing that changes
+    during the scan is not stable: a record that leaves the listing (or moves to
+    a later position) shifts every later record up by one, so the record at the
+    next page's first position would never be read. Re-reading the last records
+    of the previous page both absorbs a small upward shift and lets the stream
+    check that the pages still join up (see ``MyFulfillmentStream``).
     """
+
+    def __init__(self, start_value: int, page_size: int, overlap: int = 0) -> None:
+        """Set up the paging.
+
+        Args:
+            start_value: First offset.
+            page_size: Records per request (``limit``).
+            overlap: Records re-read at the start of each next page; must be
+                smaller than ``page_size`` so that paging progresses.
+
+        Raises:
+            ValueError: the overlap would stop the paging from progressing.
+        """
+        if not 0 <= overlap < page_size:
+            msg = f"page overlap {overlap} must be at least 0 and below the page size {page_size}"
+            raise ValueError(msg)
+        super().__init__(start_value=start_value, page_size=page_size)
+        self.overlap = overlap
+
+    @override
+    def get_next(self, response: requests.Response) -> int | None:
+        """The next offset: one page further, minus the overlap.
+
+        Args:
+            response: The current page.
+
+        Returns:
+            The offset of the next page.
+        """
+        return self.current_value + self.page_size - self.overlap
 
     @override
     def has_more(self, response: requests.Response) -> bool:

@@ -62,8 +62,11 @@ class CustomersStream(_CustomerDocumentStream):
     """Customers derived from sales orders (the API has no customers endpoint).
 
     One record per distinct ``customer_key``, built from that customer's latest
-    order (the first one met, since orders are read newest first). The bookmark
-    is the orders' ``updated_at``; the same-second rule is keyed by order id.
+    order (the first one met, since orders are read newest first, ties by id).
+    The bookmark is the orders' ``updated_at``; the same-second rule is keyed by
+    order id. Only the kept order's id is stored at the bookmark second, so
+    ``is_duplicate`` must also see the orders that rule skips: otherwise, on a
+    rerun, an older order of the same second would pass as the latest one.
     """
 
     name = "customers"

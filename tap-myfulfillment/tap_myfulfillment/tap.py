@@ -72,6 +72,14 @@ class TapMyFulfillment(Tap):
             password=str(self.config.get("password") or ""),
         )
 
+    @cached_property
+    def sort_checks(self) -> dict[str, bool]:
+        """Per endpoint path: whether this run found that the server honours the sort.
+
+        ``orders`` and ``customers`` read the same listing, so one check serves both.
+        """
+        return {}
+
     @override
     def discover_streams(self) -> list[Stream]:
         """Create the streams in dependency order.

@@ -130,6 +130,33 @@ def invoice(n: int, updated_at: str, **extra: t.Any) -> dict[str, t.Any]:
     }
 
 
+def _sort_value(name: str, value: t.Any) -> tuple[int, t.Any]:
+    if name == "id" and str(value).isdigit():
+        return (1, int(value))
+    return (0, str(value))
+
+
+def sort_rows(
+    rows: list[dict[str, t.Any]],
+    query: dict[str, list[str]],
+    ignored: t.Collection[str] = (),
+) -> list[dict[str, t.Any]]:
+    """Apply every ``sorts[field]=asc|desc`` in order, like the real API (first sort wins).
+
+    Fields in ``ignored`` are not sorted on (a server that drops part of the sort).
+    """
+    sorts = [
+        (name[6:-1], values[-1])
+        for name, values in query.items()
+        if name.startswith("sorts[") and name.endswith("]") and name[6:-1] not in ignored
+    ]
+    for name, direction in reversed(sorts):
+        rows = sorted(
+            rows, key=lambda r: _sort_value(name, r.get(name)), reverse=direction == "desc"
+        )
+    return rows
+
+
 @dataclass
 class FakeApi:
     """A tiny in-memory myFulfillment on requests-mock (paging, desc sort, auth)."""
@@ -141,6 +168,7 @@ class FakeApi:
     token_serial: int = 0
     valid_tokens: set[str] = field(default_factory=set)
     honour_sort: bool = True
+    ignored_sorts: set[str] = field(default_factory=set)
 
     def install(self) -> FakeApi:
         self.mocker.post(f"{BASE_URL}/auth/token", json=self._login)
@@ -169,15 +197,28 @@ class FakeApi:
         if token not in self.valid_tokens:
             context.status_code = 401
             return {"message": "Unauthenticated."}
+        self.before_page(path, query)
         rows = list(self.data[path])
-        if self.honour_sort and query.get("sorts[updated_at]") == ["desc"]:
-            rows.sort(key=lambda r: r["updated_at"], reverse=True)
+        if self.honour_sort:
+            rows = sort_rows(rows, query, self.ignored_sorts)
         limit = int(query["limit"][0])
         offset = int(query["offset"][0])
         return {"data": rows[offset : offset + limit], "meta": {"total": str(len(rows))}}
 
-    def count(self, path: str) -> int:
-        return sum(1 for p, _ in self.requests if p == path)
+    def before_page(self, path: str, query: dict[str, list[str]]) -> None:
+        """Hook for tests that change the data between two pages (no-op)."""
+
+    def count(self, path: str, *, probes: bool = True) -> int:
+        """Requests of one path; ``probes=False`` leaves out the ascending sort checks."""
+        return sum(
+            1
+            for p, q in self.requests
+            if p == path and (probes or q.get("sorts[updated_at]") != ["asc"])
+        )
+
+    def probes(self, path: str) -> int:
+        """Sort-check requests (ascending order) of one path."""
+        return self.count(path) - self.count(path, probes=False)
 
     def expire_tokens(self) -> None:
         self.valid_tokens.clear()

@@ -103,11 +103,12 @@ def test_second_run_with_final_state_emits_nothing(demo):
     assert by_path["/sales/creditmemos"] == 1
 
 
-def test_touching_two_products_emits_exactly_those_with_one_request():
+def test_touching_two_products_emits_exactly_those_with_one_page_and_one_sort_check():
     with MyFulfillmentEmulator(dataset="scale:2000") as emu:
         first = run_sync(_config(emu))
         assert len(first.records("products")) == 2000
-        assert emu.stats()["by_path"]["/catalog-product/products"] == 20
+        # Pages of 100 overlapping by 2: offsets 0, 98, ..., 1960.
+        assert emu.stats()["by_path"]["/catalog-product/products"] == 21
         skus = [p["sku"] for p in emu.store.products()[300:1501:1200]]
         for sku in skus:
             emu.store.touch_product(sku, price="19.9900")
@@ -117,7 +118,8 @@ def test_touching_two_products_emits_exactly_those_with_one_request():
 
         assert [r["sku"] for r in second.records("products")] == skus
         assert all(str(r["price"]) == "19.9900" for r in second.records("products"))
-        assert emu.stats()["by_path"]["/catalog-product/products"] == 1
+        # One page, then one record in ascending order to check the server sorts.
+        assert emu.stats()["by_path"]["/catalog-product/products"] == 2
         assert emu.stats()["logins"] == 1
 
 

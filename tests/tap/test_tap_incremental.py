@@ -41,7 +41,9 @@ def test_incremental_run_on_big_catalog_reads_only_the_changed_page(api):
     api.data[PATHS["invoices"]] = [invoice(i, _ts(i)) for i in range(300)]
     first = run_sync()
     assert len(first.records("products")) == 5000
-    assert api.count(PRODUCTS) == 50
+    # Pages of 100 overlapping by 2 records: offsets 0, 98, ..., 4900.
+    assert api.count(PRODUCTS) == 51
+    assert api.probes(PRODUCTS) == 0
     api.requests.clear()
 
     # Three products change after the first run.
@@ -56,9 +58,15 @@ def test_incremental_run_on_big_catalog_reads_only_the_changed_page(api):
     assert all(str(r["price"]) == "99.0000" for r in second.records("products"))
     for stream in ("orders", "customers", "invoices", "credit_memos"):
         assert second.records(stream) == []
-    # 1 request per stream (products, orders, customers, invoices, credit memos).
-    assert api.count(PRODUCTS) == 1
-    assert len(api.requests) == 5
+    # One page per stream, plus one single-record sort check per listing that is
+    # cut short (orders and customers share theirs; credit memos has one page).
+    assert api.count(PRODUCTS, probes=False) == 1
+    assert api.probes(PRODUCTS) == 1
+    assert api.count(PATHS["orders"], probes=False) == 2
+    assert api.probes(PATHS["orders"]) == 1
+    assert api.count(PATHS["invoices"]) == 2
+    assert api.count(PATHS["credit_memos"]) == 1
+    assert len(api.requests) == 8
     assert second.state["bookmarks"]["products"]["replication_key_value"] == _iso(6002)
 
 
@@ -70,7 +78,8 @@ def test_second_run_with_final_state_emits_nothing(api):
     second = run_sync(state=first.state, page_size=10)
 
     assert second.records("products") == []
-    assert api.count(PRODUCTS) == 1
+    assert api.count(PRODUCTS, probes=False) == 1
+    assert api.probes(PRODUCTS) == 1
     assert second.state["bookmarks"]["products"] == first.state["bookmarks"]["products"]
 
 
@@ -116,8 +125,10 @@ def test_start_date_limits_the_first_sync(api):
 
     assert [r["sku"] for r in result.records("products")][:2] == ["SKU-000250", "SKU-000251"]
     assert len(result.records("products")) == 250
-    # 500 newest-first rows, 100 per page: the stop happens on the 3rd page.
-    assert api.count(PRODUCTS) == 3
+    # 500 newest-first rows, 100 per page overlapping by 2: the stop happens on
+    # the 3rd page (offset 196), after one sort check.
+    assert api.count(PRODUCTS, probes=False) == 3
+    assert api.probes(PRODUCTS) == 1
 
 
 def test_bookmark_newer_than_start_date_wins(api):
@@ -138,7 +149,8 @@ def test_server_ignoring_the_sort_falls_back_to_full_scan(api):
     result = run_sync(page_size=2, start_date="2026-03-01T00:00:03Z")
 
     assert _skus(result) == ["SKU-000003", "SKU-000004", "SKU-000008", "SKU-000009"]
-    assert api.count(PRODUCTS) == 3
+    # Pages of 2 overlapping by 1: offsets 0 to 4.
+    assert api.count(PRODUCTS) == 5
 
 
 @pytest.mark.parametrize("bad", ["", None])

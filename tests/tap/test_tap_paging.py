@@ -18,16 +18,31 @@ def test_pages_until_string_total(api):
 
     assert len(result.records("products")) == 250
     queries = [q for p, q in api.requests if p == PRODUCTS]
-    assert [q["offset"] for q in queries] == [["0"], ["100"], ["200"]]
+    # Consecutive pages overlap by 2 records.
+    assert [q["offset"] for q in queries] == [["0"], ["98"], ["196"]]
     assert all(q["limit"] == ["100"] and q["sorts[updated_at]"] == ["desc"] for q in queries)
+    assert all(q["sorts[id]"] == ["desc"] for q in queries)
 
 
-def test_exact_multiple_of_page_size_makes_no_extra_request(api):
-    api.data[PRODUCTS] = _catalog(200)
+def test_sorts_are_sent_in_order_updated_at_then_id(api):
+    api.data[PRODUCTS] = _catalog(1)
+
+    run_sync()
+
+    (_, query), *_ = api.requests
+    assert [name for name in query if name.startswith("sorts[")] == [
+        "sorts[updated_at]",
+        "sorts[id]",
+    ]
+
+
+def test_listing_ending_on_a_page_boundary_makes_no_extra_request(api):
+    # Pages of 50 overlapping by 2 cover [0, 50), [48, 98), [96, 146), [144, 194).
+    api.data[PRODUCTS] = _catalog(194)
 
     result = run_sync(page_size=50)
 
-    assert len(result.records("products")) == 200
+    assert len(result.records("products")) == 194
     assert api.count(PRODUCTS) == 4
 
 
@@ -37,7 +52,7 @@ def test_empty_page_stops_even_if_total_claims_more(api, requests_mock):
         f"{BASE_URL}{PRODUCTS}",
         [
             {"json": {"data": rows[::-1][:2], "meta": {"total": "10"}}},
-            {"json": {"data": rows[::-1][2:], "meta": {"total": "10"}}},
+            {"json": {"data": rows[::-1][1:], "meta": {"total": "10"}}},  # overlap of 1
             {"json": {"data": [], "meta": {"total": "10"}}},
         ],
     )
@@ -56,10 +71,11 @@ def test_short_page_stops_when_total_is_missing(api, requests_mock):
     rows = _catalog(3)[::-1]
     requests_mock.get(
         f"{BASE_URL}{PRODUCTS}",
-        [{"json": {"data": rows[:2]}}, {"json": {"data": rows[2:]}}],
+        # Offsets 0, 1, 2 (pages of 2 overlapping by 1): the third page is short.
+        [{"json": {"data": rows[:2]}}, {"json": {"data": rows[1:]}}, {"json": {"data": rows[2:]}}],
     )
 
     result = run_sync(page_size=2)
 
     assert len(result.records("products")) == 3
-    assert sum(1 for r in requests_mock.request_history if r.path.endswith("products")) == 2
+    assert sum(1 for r in requests_mock.request_history if r.path.endswith("products")) == 3

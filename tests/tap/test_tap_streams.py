@@ -162,3 +162,33 @@ def test_customer_re_emitted_when_a_new_order_arrives_in_the_bookmark_second(api
     assert [c["customer_key"] for c in customers] == ["5"]
     assert customers[0]["billing_address"]["city"] == "Brest"
     assert run_sync(state=second.state).records("customers") == []
+
+
+@pytest.mark.parametrize("ignored_sorts", [set(), {"id"}], ids=["tie-by-id", "tie-unsorted"])
+def test_customer_with_two_orders_in_the_bookmark_second_is_not_re_emitted(api, ignored_sorts):
+    # Only the kept order's id is stored at the bookmark; on a rerun the other order
+    # of the same second must not slip out as the customer's "latest" data.
+    api.ignored_sorts = ignored_sorts
+    api.data[ORDERS] = [
+        order(1, "2026-03-01 10:00:00", customer_id="42", customer_lastname="OLD"),
+        order(2, "2026-03-01 10:00:00", customer_id="42", customer_lastname="NEW"),
+    ]
+    first = run_sync()
+    assert len(first.records("customers")) == 1
+
+    second = run_sync(state=first.state)
+
+    assert second.records("customers") == []
+    assert second.state["bookmarks"]["customers"] == first.state["bookmarks"]["customers"]
+
+
+def test_customer_takes_the_highest_order_id_within_one_second(api):
+    # sorts[id]=desc breaks ties, so "latest order" is well defined within a second.
+    api.data[ORDERS] = [
+        order(1, "2026-03-01 10:00:00", customer_id="42", customer_lastname="OLD"),
+        order(2, "2026-03-01 10:00:00", customer_id="42", customer_lastname="NEW"),
+    ]
+
+    result = run_sync()
+
+    assert [c["lastname"] for c in result.records("customers")] == ["NEW"]
