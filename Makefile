@@ -46,6 +46,14 @@ airflow-test: $(STAMP)
 	  REQUIRE_AIRFLOW=1 MELTANO_BIN="$(CURDIR)/$(BIN)/meltano" \
 	  $(AIRFLOW_VENV)/bin/python -m pytest -q -p no:cacheprovider tests/orchestrate
 
+## Throughput and memory benchmark against the emulators (several minutes; see bench/RESULTS.md).
+bench: $(STAMP)
+	$(BIN)/python -m bench.run --json bench-results.json
+
+## The benchmark's fast smoke run (also part of `make test`).
+bench-smoke: $(STAMP)
+	$(BIN)/python -m pytest -q tests/bench
+
 clean:
 	rm -rf $(VENV) $(AIRFLOW_VENV) .meltano .secrets .demo
 

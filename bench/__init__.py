@@ -1,0 +1,1 @@
+"""Throughput and memory benchmark of tap-myfulfillment and target-quickbooks (``make bench``)."""
