@@ -21,6 +21,7 @@ from typing import Any
 from . import faults
 from .entities import SPECS, EntitySpec, spec_for
 from .faults import _TZ
+from .indexes import QUERY_INDEXED_FIELDS, digit_number, resolve
 from .store import View
 
 MAX_RESULTS_LIMIT = 1000
@@ -56,6 +57,26 @@ class Condition:
     field: str
     op: str
     values: list[Any]
+
+    def string_keys(self) -> tuple[frozenset[str], frozenset[Decimal]] | None:
+        """Sets answering ``=`` / ``IN`` for string fields in O(1), or None.
+
+        Only when every value is a string that is not a date-time: then a *string* field
+        equals one of them exactly when its casefold is in the first set, or it is all
+        digits and its number is in the second (what :func:`_compare` decides).
+        """
+        if self.op not in ("=", "in"):
+            return None
+        cached = self.__dict__.get("_string_keys", False)
+        if cached is not False:
+            return cached  # type: ignore[no-any-return]
+        keys: tuple[frozenset[str], frozenset[Decimal]] | None = None
+        if all(isinstance(v, str) and _as_datetime(v) is None for v in self.values):
+            numbers = (digit_number(v) for v in self.values)
+            keys = (frozenset(v.casefold() for v in self.values),
+                    frozenset(n for n in numbers if n is not None))
+        self.__dict__["_string_keys"] = keys
+        return keys
 
 
 @dataclass
@@ -262,21 +283,6 @@ def parse(text: str) -> Query:
 
 
 # -- evaluation ------------------------------------------------------------------------
-def resolve(record: dict[str, Any], path: str) -> Any:
-    """Return the value at a dotted path, case-insensitively; references give ``value``."""
-    current: Any = record
-    for part in path.split("."):
-        if not isinstance(current, dict):
-            return None
-        key = next((k for k in current if k.lower() == part.lower()), None)
-        if key is None:
-            return None
-        current = current[key]
-    if isinstance(current, dict) and "value" in current:
-        return current["value"]
-    return current
-
-
 def _as_number(value: Any) -> Decimal | None:
     if isinstance(value, bool):
         return None
@@ -337,6 +343,11 @@ def matches(record: dict[str, Any], cond: Condition) -> bool:
         return False
     if cond.op == "like":
         return _like(actual, cond.values[0])
+    if isinstance(actual, str):
+        keys = cond.string_keys()
+        if keys is not None:  # = / IN with plain strings: set membership, same answer
+            number = digit_number(actual)
+            return actual.casefold() in keys[0] or (number is not None and number in keys[1])
     if cond.op == "in":
         return any(_compare(actual, v) == 0 for v in cond.values)
     result = _compare(actual, cond.values[0])
@@ -366,7 +377,7 @@ def _sorter(name: str) -> Callable[[dict[str, Any]], tuple[int, Any]]:
 
 def execute(query: Query, view: View) -> dict[str, Any]:
     """Run a parsed query against what ``view`` may see; return ``QueryResponse``."""
-    records = view.all(query.entity.name)
+    records = _candidates(query, view)
     filters_active = any(c.field.lower() == "active" for c in query.conditions)
     if query.entity.has_active and not filters_active:
         records = [r for r in records if r.get("Active", True)]
@@ -381,6 +392,25 @@ def execute(query: Query, view: View) -> dict[str, Any]:
     if query.fields is not None:
         page = [_project(r, query.fields) for r in page]
     return {query.entity.name: page, "startPosition": query.start, "maxResults": len(page)}
+
+
+def _candidates(query: Query, view: View) -> list[dict[str, Any]]:
+    """Visible records that may match, by numeric Id: from an index when one applies.
+
+    An ``=`` / ``IN`` on an indexed field (Id, Sku, Name, DisplayName, DocNumber) with
+    plain string values narrows the scan to the index's candidates (a superset of the
+    matches); every condition is still evaluated on them, so results are unchanged.
+    """
+    best: set[str] | None = None
+    for cond in query.conditions:
+        if cond.field.lower() not in QUERY_INDEXED_FIELDS or cond.string_keys() is None:
+            continue
+        ids = view.company.field_candidates(query.entity.name, cond.field, cond.values)
+        if ids is not None and (best is None or len(ids) < len(best)):
+            best = ids
+    if best is None:
+        return view.all(query.entity.name)
+    return view.by_ids(query.entity.name, best)
 
 
 def _project(record: dict[str, Any], fields: list[str]) -> dict[str, Any]:

@@ -12,7 +12,9 @@ from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
+from .entities import NAME_LIST_ENTITIES
 from .faults import qbo_time
+from .indexes import QUERY_INDEXED_FIELDS, FieldIndex, UniqueIndex
 
 HOME_CURRENCY = {"FR": ("EUR", "Euro"), "US": ("USD", "United States Dollar"),
                  "GB": ("GBP", "British Pound Sterling"), "CA": ("CAD", "Canadian Dollar")}
@@ -39,6 +41,10 @@ _CLASSIFICATION = {"Income": "Revenue", "Cost of Goods Sold": "Expense",
 class Company:
     """All records of one QBO company (realm), guarded by one re-entrant lock.
 
+    Records change only through :meth:`insert`, :meth:`replace`, :meth:`delete` and
+    :meth:`import_records` (stored dicts are never edited in place): those keep the lookup
+    indexes (:mod:`quickbooks_emulator.indexes`) and the Id order in step with the data.
+
     Args:
         realm_id: Company id.
         country: Two-letter country; non-US companies require tax codes on lines.
@@ -55,6 +61,10 @@ class Company:
         self.records: dict[str, dict[str, dict[str, Any]]] = {}
         self._next_id = 100
         self._next_address_id = 0
+        self._order: dict[str, list[str] | None] = {}  # entity -> Ids sorted, None: stale
+        self._field_indexes: dict[str, dict[str, FieldIndex]] = {}
+        self._name_indexes: dict[str, UniqueIndex] = {}
+        self._doc_indexes: dict[str, UniqueIndex] = {}
         self._seed()
 
     # -- basic record access -------------------------------------------------------
@@ -68,7 +78,92 @@ class Company:
 
     def all(self, entity: str) -> list[dict[str, Any]]:
         """Return the live records of an entity, by numeric Id."""
-        return sorted(self.table(entity).values(), key=lambda r: _id_key(r["Id"]))
+        table = self.table(entity)
+        return [table[object_id] for object_id in self.ordered_ids(entity)]
+
+    def ordered_ids(self, entity: str) -> list[str]:
+        """Return the Ids of an entity by numeric Id (cached; appends keep it sorted)."""
+        order = self._order.get(entity)
+        if order is None:
+            order = sorted(self.table(entity), key=_id_key)
+            self._order[entity] = order
+        return order
+
+    # -- indexes -------------------------------------------------------------------
+    def field_candidates(self, entity: str, field: str, values: Iterable[str]
+                         ) -> set[str] | None:
+        """Ids that may satisfy ``field = v`` for some v (None: the field has no index).
+
+        An over-approximation of the query's equality (see :class:`FieldIndex`): the
+        caller re-checks each candidate.
+        """
+        index = self._field_index(entity).get(field.lower())
+        return None if index is None else index.candidates(values)
+
+    def name_owners(self, entities: Iterable[str], name: str) -> list[tuple[str, str]]:
+        """(entity, Id) of every record whose unique name equals ``name``.
+
+        The rule of duplicate-name faults: Item ``Name`` or ``DisplayName`` (Customer,
+        Vendor, Employee) compared ``strip().casefold()``, inactive and batch-hidden
+        records included. Ordered by ``entities`` then numeric Id, as a scan would be.
+        """
+        found: list[tuple[str, str]] = []
+        for entity in entities:
+            ids = self._unique_index(self._name_indexes, entity).owners(name)
+            found.extend((entity, object_id) for object_id in sorted(ids, key=_id_key))
+        return found
+
+    def doc_number_owners(self, entity: str, doc_number: str) -> list[str]:
+        """Ids of the ``entity`` records whose DocNumber is exactly ``doc_number``."""
+        ids = self._unique_index(self._doc_indexes, entity).owners(doc_number)
+        return sorted(ids, key=_id_key)
+
+    def _field_index(self, entity: str) -> dict[str, FieldIndex]:
+        indexes = self._field_indexes.get(entity)
+        if indexes is None:
+            indexes = {name: FieldIndex(name) for name in QUERY_INDEXED_FIELDS}
+            for record in self.table(entity).values():
+                for index in indexes.values():
+                    index.add(record)
+            self._field_indexes[entity] = indexes
+        return indexes
+
+    def _unique_index(self, kind: dict[str, UniqueIndex], entity: str) -> UniqueIndex:
+        index = kind.get(entity)
+        if index is None:
+            if kind is self._doc_indexes:
+                index = UniqueIndex("DocNumber", normalise_name=False)
+            else:
+                field = "DisplayName" if entity in NAME_LIST_ENTITIES else "Name"
+                index = UniqueIndex(field, normalise_name=True)
+            for record in self.table(entity).values():
+                index.add(record)
+            kind[entity] = index
+        return index
+
+    def _indexes_of(self, entity: str) -> list[FieldIndex | UniqueIndex]:
+        """The built indexes of an entity (an index is built on first use, then kept)."""
+        found: list[FieldIndex | UniqueIndex] = list(self._field_indexes.get(entity, {}).values())
+        for kind in (self._name_indexes, self._doc_indexes):
+            if entity in kind:
+                found.append(kind[entity])
+        return found
+
+    def _store(self, entity: str, record: dict[str, Any]) -> None:
+        """Put a record in its table, replacing any with its Id, and update the indexes."""
+        table = self.table(entity)
+        old = table.get(record["Id"])
+        for index in self._indexes_of(entity):
+            if old is not None:
+                index.remove(old)
+            index.add(record)
+        table[record["Id"]] = record
+        if old is None:
+            order = self._order.get(entity)
+            if order is not None and order and _id_key(order[-1]) >= _id_key(record["Id"]):
+                self._order[entity] = None  # out-of-sequence Id (seed/forced): re-sort later
+            elif order is not None:
+                order.append(record["Id"])
 
     def new_id(self) -> str:
         """Allocate an Id (one sequence for the company, so Ids never collide across types)."""
@@ -92,7 +187,7 @@ class Company:
             record["domain"] = "QBO"
             record["sparse"] = False
             record["MetaData"] = {"CreateTime": now, "LastUpdatedTime": now}
-            self.table(entity)[record["Id"]] = record
+            self._store(entity, record)
             return record
 
     def replace(self, entity: str, record: dict[str, Any]) -> dict[str, Any]:
@@ -104,13 +199,20 @@ class Company:
                                   "LastUpdatedTime": qbo_time(with_millis=False)}
             record["domain"] = "QBO"
             record["sparse"] = False
-            self.table(entity)[record["Id"]] = record
+            self._store(entity, record)
             return record
 
     def delete(self, entity: str, object_id: str) -> None:
         """Remove a record (transactions only)."""
         with self.lock:
-            self.table(entity).pop(object_id, None)
+            old = self.table(entity).pop(object_id, None)
+            if old is None:
+                return
+            for index in self._indexes_of(entity):
+                index.remove(old)
+            order = self._order.get(entity)
+            if order is not None:
+                order.remove(object_id)
 
     def export_records(self) -> dict[str, Any]:
         """Deep copy of every record plus the Id sequence (for ``--state-file``)."""
@@ -122,6 +224,10 @@ class Company:
         with self.lock:
             self.records = state["records"]
             self._next_id = int(state["next_id"])
+            self._order.clear()  # indexes and order are rebuilt on first use
+            self._field_indexes.clear()
+            self._name_indexes.clear()
+            self._doc_indexes.clear()
 
     # -- seeds ---------------------------------------------------------------------
     def _seed_insert(self, entity: str, object_id: str, record: dict[str, Any]) -> None:
@@ -200,7 +306,8 @@ class View:
     Batch semantics: objects created earlier in the same batch are hidden from reads,
     queries, references and update targets (QBO: "an item cannot see objects created
     earlier in the same batch"), but uniqueness checks still see them (the database
-    constraint is real, so a duplicate name inside one batch is refused).
+    constraint is real, so a duplicate name inside one batch is refused): those go to the
+    company's indexes directly (:meth:`Company.name_owners`, :meth:`Company.doc_number_owners`).
 
     Args:
         company: The company.
@@ -221,8 +328,8 @@ class View:
         """Return the visible records of an entity."""
         return [r for r in self.company.all(entity) if r["Id"] not in self.hidden]
 
-    def all_for_uniqueness(self, entities: Iterable[str]) -> Iterable[tuple[str, dict[str, Any]]]:
-        """Yield (entity, record) of every record, hidden or not."""
-        for entity in entities:
-            for record in self.company.all(entity):
-                yield entity, record
+    def by_ids(self, entity: str, ids: Iterable[str]) -> list[dict[str, Any]]:
+        """Return the visible records among ``ids``, by numeric Id (like :meth:`all`)."""
+        table = self.company.table(entity)
+        visible = [i for i in ids if i not in self.hidden and i in table]
+        return [table[i] for i in sorted(visible, key=_id_key)]

@@ -214,12 +214,18 @@ def strip_read_only(payload: dict[str, Any]) -> dict[str, Any]:
 
 def _unique_name(view: View, entities: Iterable[str], field: str, name: str, *,
                  self_key: tuple[str, str] | None, kind: str) -> None:
-    for entity, record in view.all_for_uniqueness(entities):
-        other = record.get("DisplayName" if entity in NAME_LIST_ENTITIES else "Name")
-        if (entity, record["Id"]) != self_key and isinstance(other, str) and _same_name(
+    """Raise 6240 naming the first other record (hidden in a batch or not) with this name.
+
+    The company's name index answers in O(1); each hit is re-checked with the rule itself.
+    """
+    for entity, object_id in view.company.name_owners(entities, name):
+        record = view.company.get(entity, object_id)
+        other = record.get("DisplayName" if entity in NAME_LIST_ENTITIES else "Name") if (
+            record is not None) else None
+        if (entity, object_id) != self_key and isinstance(other, str) and _same_name(
             other, name
         ):
-            fault = faults.duplicate_name(record["Id"], kind)
+            fault = faults.duplicate_name(object_id, kind)
             fault.element = field
             raise fault
 
@@ -496,14 +502,15 @@ def validate_sales_txn(entity: str, payload: dict[str, Any], view: View,
         doc = to_string("DocNumber", rec["DocNumber"], 21)
         rec["DocNumber"] = doc
         if not options.allow_duplicate_docnum:
-            for other in company.all(entity):
-                is_self = existing is not None and other["Id"] == existing["Id"]
-                if other.get("DocNumber") == doc and not is_self:
+            for other_id in company.doc_number_owners(entity, doc):
+                is_self = existing is not None and other_id == existing["Id"]
+                other = company.get(entity, other_id)
+                if other is not None and other.get("DocNumber") == doc and not is_self:
                     raise QboFault(
                         "6140", faults.MSG_DUPLICATE_DOC,
                         f"Duplicate Document Number Error : You must specify a different number."
                         f" This number has already been used. DocNumber={doc} is assigned to"
-                        f" TxnType={entity} with TxnId={other['Id']}", "DocNumber")
+                        f" TxnType={entity} with TxnId={other_id}", "DocNumber")
     else:
         rec.pop("DocNumber", None)
     today = dt.datetime.now(dt.timezone.utc).date().isoformat()
