@@ -51,28 +51,37 @@ class Resolver:
         self.state = state
         self.logger = logger or logging.getLogger(__name__)
 
-    def _lookup(self, kind: str, field: str, wanted: Mapping[str, str]) -> set[str]:
-        """Find ``wanted`` (source key → natural key) not yet mapped; return keys found."""
+    def lookup(self, kind: str, field: str, wanted: Mapping[str, str]) -> dict[str, dict]:
+        """QuickBooks objects of the unmapped keys of ``wanted`` (source key → natural key).
+
+        Batched ``IN (...)`` queries; nothing is written to the map (see :meth:`adopt`).
+        """
         missing = {key: value for key, value in wanted.items()
                    if self.state.get(kind, key) is None}
         if not missing:
-            return set()
+            return {}
         extra = ANY_ACTIVE if kind in ("items", "customers") else ""
         rows = self.client.query_in(ENTITY_OF_MAP[kind], field, sorted(set(missing.values())),
                                     extra_where=extra)
-        by_value: dict[str, Mapping[str, Any]] = {}
+        by_value: dict[str, dict] = {}
         for row in rows:
             by_value.setdefault(str(row.get(field, "")), row)
-        found = set()
-        for key, value in missing.items():
-            row = by_value.get(value)
-            if row is not None:
-                self.state.put(kind, key, entry_of(row))
-                found.add(key)
+        found = {key: by_value[value] for key, value in missing.items() if value in by_value}
         if found:
             self.logger.info("Found %d existing QuickBooks %s by %s (not in the ID map).",
                              len(found), ENTITY_OF_MAP[kind], field)
         return found
+
+    def adopt(self, kind: str, key: str, row: Mapping[str, Any]) -> None:
+        """Map a source key to an object found in QuickBooks (empty content hash)."""
+        self.state.put(kind, key, entry_of(row))
+
+    def _lookup(self, kind: str, field: str, wanted: Mapping[str, str]) -> set[str]:
+        """Find ``wanted`` (source key → natural key) not yet mapped, map and return them."""
+        found = self.lookup(kind, field, wanted)
+        for key, row in found.items():
+            self.adopt(kind, key, row)
+        return set(found)
 
     def find_items(self, skus: Iterable[str]) -> set[str]:
         """Look up unmapped SKUs by ``Sku``; map and return those QuickBooks has."""

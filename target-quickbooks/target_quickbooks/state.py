@@ -81,6 +81,9 @@ class SyncState:
         self.results: dict[str, dict[str, int]] = {}
         self.last_run: str | None = None
         self.loaded = False
+        #: Bumped on every change of the maps or pending records, so the target emits a
+        #: progress state only when there is something new to keep.
+        self.revision = 0
 
     # Loading and emitting
 
@@ -162,6 +165,12 @@ class SyncState:
             self.maps[kind][key] = entry.id
         else:
             self.maps[kind][key] = f"{entry.id}:{entry.sync_token}:{entry.content_hash}"
+        self.revision += 1
+
+    def forget(self, kind: str, key: str) -> None:
+        """Drop a map entry (its object was deleted in QuickBooks)."""
+        if self.maps[kind].pop(key, None) is not None:
+            self.revision += 1
 
     # Pending records
 
@@ -177,8 +186,14 @@ class SyncState:
         detail: str | None = None,
         intuit_tid: str | None = None,
         hint: str | None = None,
+        field: str | None = None,
     ) -> None:
-        """Keep a deferred or rejected record, to retry it at the start of the next run."""
+        """Keep a deferred or rejected record, to retry it at the start of the next run.
+
+        ``since`` and ``attempts`` carry over from the entry this replaces, so a record
+        that keeps failing shows how long and how often (and gets a new request id each
+        attempt, see ``SyncService._request_key``).
+        """
         previous = self.pending.get(stream, {}).get(key, {})
         item: dict[str, Any] = {
             "status": status,
@@ -187,19 +202,36 @@ class SyncState:
             "attempts": int(previous.get("attempts") or 0) + 1,
             "record": json_safe(record),
         }
-        for name, value in (("code", code), ("detail", detail), ("intuit_tid", intuit_tid),
-                            ("hint", hint)):
+        for name, value in (("field", field), ("code", code), ("detail", detail),
+                            ("intuit_tid", intuit_tid), ("hint", hint)):
             if value:
                 item[name] = value
         self.pending.setdefault(stream, {})[key] = item
+        self.revision += 1
 
     def take_pending(self, stream: str) -> dict[str, dict[str, Any]]:
-        """Remove and return the pending records of a stream (key → entry)."""
-        return self.pending.pop(stream, {}) or {}
+        """Remove and return the pending records of a stream (key → entry).
+
+        The writer does not use this (see :meth:`pending_of`): a record taken out
+        of the state before it is written would be lost if the run stopped.
+        """
+        taken = self.pending.pop(stream, {}) or {}
+        if taken:
+            self.revision += 1
+        return taken
+
+    def pending_of(self, stream: str) -> dict[str, dict[str, Any]]:
+        """A copy of the pending records of a stream (key → entry).
+
+        They stay in the state until each one gets an outcome (written, superseded,
+        kept again): a run that stops half-way never loses one.
+        """
+        return dict(self.pending.get(stream, {}))
 
     def drop_pending(self, stream: str, key: str) -> None:
         """Forget a pending record (it was written or superseded)."""
-        self.pending.get(stream, {}).pop(key, None)
+        if self.pending.get(stream, {}).pop(key, None) is not None:
+            self.revision += 1
 
     def pending_count(self, stream: str | None = None) -> int:
         """How many records are pending (of one stream, or all)."""
@@ -210,6 +242,7 @@ class SyncState:
     def set_product_status(self, sku: str, status: str) -> None:
         """Remember a product's last sync outcome for the ``report`` command."""
         self.products[sku] = [status, utc_now()]
+        self.revision += 1
 
     def finish_run(self, results: Mapping[str, Mapping[str, int]]) -> None:
         """Store this run's results and time."""

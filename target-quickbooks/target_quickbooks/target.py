@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
+import os
 import sys
 import typing as t
+from collections.abc import Iterator
 from pathlib import Path
 
 import click
@@ -12,6 +15,8 @@ from singer_sdk import Target
 from singer_sdk.singerlib.json import serialize_json
 from typing_extensions import override
 
+from target_quickbooks.accounts import ConfigurationError
+from target_quickbooks.qbo import QuickBooksError, critical
 from target_quickbooks.results import RunResults
 from target_quickbooks.settings import CONFIG_SCHEMA, DEFAULT_TOKEN_STORE
 from target_quickbooks.sinks import CustomersSink, DocumentsSink, ProductsSink, QuickBooksSink
@@ -32,6 +37,17 @@ class UnknownStreamError(ValueError):
 
 class RecordsRejectedError(click.ClickException):
     """Raised after the final state when records were rejected, so the run exits 1."""
+
+
+class RunStoppedError(click.ClickException):
+    """A fatal error, shown as one clear line (no traceback); the run exits 1."""
+
+
+#: Errors a person fixes (settings, authorization, QuickBooks down): shown without traceback.
+OPERATOR_ERRORS: tuple[type[Exception], ...] = (QuickBooksError, ConfigurationError,
+                                                UnknownStreamError)
+#: Seconds a termination signal waits for a token refresh running in another thread.
+TERMINATION_GRACE_SECONDS = 30.0
 
 
 def build_client(config: t.Mapping[str, t.Any], logger: t.Any) -> t.Any:
@@ -104,6 +120,15 @@ class TargetQuickBooks(Target):
         )
         # Emit our entry even when the tap sends no STATE message at all.
         self._latest_state = {"bookmarks": {}}
+        # The newest tap state whose records were all handled (written or kept pending):
+        # the only bookmarks a state emitted before the end of the run may carry.
+        self._safe_state: dict | None = None
+        self._emitted_revision = 0
+        self._failed = False
+        # The state the run started from (what a tap re-emits before any record): all
+        # a dry run may emit, since the tap's later states claim records it did not write.
+        self._incoming_state: dict | None = None
+        self._records_seen = False
 
     def _make_client(self) -> t.Any:
         if self._client is None:
@@ -134,30 +159,142 @@ class TargetQuickBooks(Target):
 
     # State
 
+    # Messages: every callback runs guarded, so a fatal error still saves what
+    # QuickBooks confirmed (see _emit_after_failure).
+
+    @override
+    def _process_record_message(self, message_dict: dict) -> None:
+        self._records_seen = True
+        with self._guard():
+            super()._process_record_message(message_dict)
+
+    @override
+    def _process_schema_message(self, message_dict: dict) -> None:
+        with self._guard():
+            super()._process_schema_message(message_dict)
+
     @override
     def _process_state_message(self, message_dict: dict) -> None:
-        value = message_dict.get("value")
-        if self.sync_state.load_state_message(value):
-            self.logger.info(
-                "Loaded the QuickBooks ID map from state: %s.",
-                ", ".join(f"{len(entries)} {name}" for name, entries in
-                          self.sync_state.maps.items()),
-            )
-            if self.dry_run:
-                self.service.use_state(copy.deepcopy(self.sync_state))
-        super()._process_state_message(message_dict)
+        with self._guard():
+            value = message_dict.get("value")
+            if self.sync_state.load_state_message(value):
+                self.logger.info(
+                    "Loaded the QuickBooks ID map from state: %s.",
+                    ", ".join(f"{len(entries)} {name}" for name, entries in
+                              self.sync_state.maps.items()),
+                )
+                if self.dry_run:
+                    self.service.use_state(copy.deepcopy(self.sync_state))
+            super()._process_state_message(message_dict)
+            if isinstance(value, dict) and not self._records_seen:
+                self._incoming_state = copy.deepcopy(value)
+            if isinstance(value, dict) and not self._undrained():
+                # Every record before this STATE has been handled already.
+                self._safe_state = copy.deepcopy(value)
 
     @override
     def _write_state_message(self, state: dict) -> None:
-        # A dry run passes the incoming state through untouched (its entry included).
-        merged = state if self.dry_run else self.sync_state.merged_into(state)
-        sys.stdout.write(serialize_json(merged) + "\n")
+        # Called by the SDK after draining every sink: all records before ``state`` are
+        # handled. A dry run wrote nothing: it emits the state it started from (or ``{}``,
+        # which Meltano ignores), never the tap's newer bookmarks, or the next real run
+        # would skip the records the dry run only looked at.
+        if self.dry_run:
+            self._print_state(self._incoming_state or {})
+            return
+        self._safe_state = copy.deepcopy(state)
+        self._emit(state)
+
+    def _print_state(self, state: dict) -> None:
+        sys.stdout.write(serialize_json(state) + "\n")
         sys.stdout.flush()
+
+    def _emit(self, tap_state: dict) -> None:
+        """Emit ``tap_state`` with our entry (what QuickBooks confirmed so far)."""
+        self._emitted_revision = self.sync_state.revision
+        self._print_state(self.sync_state.merged_into(tap_state))
+
+    def _undrained(self) -> bool:
+        sinks = [*self._sinks_active.values(), *self._sinks_to_clear]
+        return any(sink.current_size for sink in sinks)
+
+    def emit_progress(self) -> None:
+        """Emit a state after a written batch, so a crash loses no confirmed write.
+
+        It carries the tap bookmarks of :attr:`_safe_state` (older than the records
+        in flight, which the tap sends again after a crash) and the current ID map
+        and pending records. Nothing is emitted before the tap's first state (a
+        state without the tap's bookmarks would make it extract everything again).
+        """
+        if (self.dry_run or self._safe_state is None
+                or self.sync_state.revision == self._emitted_revision):
+            return
+        self._emit(self._safe_state)
+
+    def _emit_after_failure(self) -> None:
+        if self.dry_run or self._safe_state is None:
+            return
+        if self.sync_state.revision == self._emitted_revision:
+            return
+        self._emit(self._safe_state)
+        self.logger.warning(
+            "Saved to the state what QuickBooks confirmed before the run stopped; records "
+            "that were not written yet are sent again by the next run.")
+
+    @contextlib.contextmanager
+    def _guard(self) -> Iterator[None]:
+        try:
+            yield
+        except RecordsRejectedError:
+            raise
+        except Exception:
+            if not self._failed:
+                self._failed = True
+                self._emit_after_failure()
+            raise
+
+    @override
+    def _handle_termination(self, signum: int, frame: t.Any) -> None:
+        """Stop now on SIGTERM/SIGINT: save what QuickBooks confirmed, exit 128+signal.
+
+        The SDK's default drains every sink from inside the handler, which can run
+        in the middle of a batch (records half-recorded, a refresh-token rotation
+        not yet saved) and exits 0. Here a rotation in progress finishes first, the
+        state emitted claims only confirmed writes with the bookmarks of the last
+        fully handled tap state, and the exit code tells the scheduler the run did
+        not finish.
+        """
+        if critical.defer(signum):
+            return  # raised again when the token rotation in progress is saved
+        critical.wait_idle(TERMINATION_GRACE_SECONDS)
+        self.logger.warning(
+            "Received signal %d: stopping before the end of the input. Records not written "
+            "yet will be sent again by the next run.", signum)
+        with contextlib.suppress(Exception):
+            self._emit_after_failure()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(128 + signum)
+
+    @classmethod
+    @override
+    def invoke(cls, **kwargs: t.Any) -> None:  # type: ignore[override]
+        """Run the target; errors a person must fix end with one clear line, exit 1."""
+        try:
+            super().invoke(**kwargs)
+        except OPERATOR_ERRORS as error:
+            raise RunStoppedError(
+                f"{error} The run stopped: what QuickBooks confirmed was saved to the state "
+                "and everything else is sent again by the next run."
+            ) from None
 
     # End of run
 
     @override
     def process_endofpipe(self) -> None:
+        with self._guard():
+            self._process_endofpipe()
+
+    def _process_endofpipe(self) -> None:
         # Items and customers before documents; then the pending records of streams
         # that got nothing this run; only then the final state.
         for stream in STREAMS:

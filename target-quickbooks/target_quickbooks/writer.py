@@ -19,6 +19,7 @@ import datetime as dt
 import logging
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
+from decimal import Decimal
 from typing import Any
 
 from target_quickbooks.accounts import References
@@ -34,6 +35,7 @@ from target_quickbooks.mappers.documents import (
     document_skus,
     map_document,
     needed_settings,
+    txn_date,
 )
 from target_quickbooks.mappers.items import (
     ACCOUNT_ROLES,
@@ -44,12 +46,13 @@ from target_quickbooks.mappers.items import (
     product_sku,
     update_payload,
 )
+from target_quickbooks.mappers.money import ZERO, cents, to_decimal
 from target_quickbooks.mappers.names import doc_number, short_hash
-from target_quickbooks.qbo import BatchOperation, QuickBooksError, QuickBooksFault
+from target_quickbooks.qbo import BatchOperation, QuickBooksError, QuickBooksFault, canonical_json
 from target_quickbooks.resolver import Resolver, entry_of
 from target_quickbooks.results import RunResults
 from target_quickbooks.settings import tax_code_table
-from target_quickbooks.state import SyncState
+from target_quickbooks.state import SyncState, json_safe
 
 PRODUCTS = "products"
 CUSTOMERS = "customers"
@@ -75,7 +78,39 @@ FIX_HINTS = {
     "6140": "a document with this DocNumber already exists in QuickBooks",
     "5010": "the object was changed in QuickBooks during the run: the next run retries it",
     "610": "the object was deleted in QuickBooks: the next run recreates it",
+    "2050": "a text field is longer than QuickBooks allows (see the Detail): shorten it at "
+            "the source",
+    "2040": "a name holds a character QuickBooks refuses (see the Detail): change it at the "
+            "source",
 }
+CURRENCY_HINT = (
+    "turn on multicurrency in QuickBooks (Settings > Account and settings > Advanced > "
+    "Currency) and add this currency, or export the document in the company's home currency"
+)
+DEFAULT_FAULT_HINT = (
+    "read QuickBooks' Detail above, then fix the record at the source or the setting it names; "
+    "the record is retried on the next run"
+)
+
+
+def fault_hint(fault: QuickBooksFault) -> str:
+    """The fix to suggest for a Fault QuickBooks returned for one record."""
+    about = " ".join(
+        f"{error.element or ''} {error.detail} {error.message}" for error in fault.errors
+    ).lower()
+    if "currency" in about:
+        return CURRENCY_HINT
+    return FIX_HINTS.get(fault.code, DEFAULT_FAULT_HINT)
+
+
+def mapping_hint(error: MappingError) -> str:
+    """The fix of a record the mapper refused: its own hint, else one naming the field."""
+    if error.hint:
+        return error.hint
+    field_name = error.field or "the field named above"
+    return (f"correct {field_name!r} at the source (see the record contract in the "
+            "target-quickbooks README) or convert it with stream_maps; the record is retried "
+            "on the next run")
 
 
 def canonical_stream(name: str) -> str:
@@ -109,9 +144,22 @@ class Job:
         return ENTITY_OF_KIND[self.kind]
 
 
+_LABEL_FIELDS = ("id", "increment_id", "sku", "name", "customer_key", "email", "customer_id")
+
+
 def _fallback_key(record: Mapping[str, Any]) -> str:
-    """A key for a record whose own key is missing, so it can still be kept in state."""
-    return "missing-key:" + short_hash(repr(sorted(record.items(), key=lambda kv: kv[0])))
+    """A key for a record whose own key is missing, so it can still be kept in state.
+
+    Derived from the record's JSON form, which is the same before and after a trip
+    through state (Decimals become strings there): a record retried from state gets
+    the key it was stored under, so it replaces its own pending entry. A readable
+    label (its id, number or name) lets messages and ``report`` name the record.
+    """
+    safe = json_safe(record)
+    label = next((str(safe[name]).strip() for name in _LABEL_FIELDS
+                  if isinstance(safe, Mapping) and str(safe.get(name) or "").strip()), "")
+    digest = short_hash(canonical_json(safe))
+    return f"missing-key:{label[:40]}:{digest}" if label else f"missing-key:{digest}"
 
 
 class SyncService:
@@ -140,6 +188,11 @@ class SyncService:
         self._references: References | None = None
         self._retried: set[str] = set()
         self._previous: dict[tuple[str, str], dict[str, Any]] = {}
+        #: grand_total of the invoices seen this run, to check their credit memos.
+        self._invoice_totals: dict[str, Decimal] = {}
+        #: Pending entries stored under a key their record no longer gets (an older
+        #: version's key): dropped once the record has its outcome under the new key.
+        self._stale_keys: dict[tuple[str, str], list[str]] = {}
 
     # Lazily built collaborators
 
@@ -206,10 +259,16 @@ class SyncService:
             return _fallback_key(record)
 
     def _with_pending(self, stream: str, records: list[Mapping[str, Any]]) -> list[Any]:
+        """This batch's records, after the stream's pending ones of earlier runs.
+
+        Pending entries stay in the state until each record gets its outcome (written,
+        kept again, or replaced by the fresher record of this batch): if the run stops
+        before, the state it emits still holds them.
+        """
         if stream in self._retried:
             return records
         self._retried.add(stream)
-        pending = self.state.take_pending(stream)
+        pending = self.state.pending_of(stream)
         if not pending:
             return records
         fresh = {self._key(stream, record) for record in records}
@@ -218,6 +277,13 @@ class SyncService:
             self._previous[(stream, key)] = entry
             if key not in fresh and isinstance(entry.get("record"), Mapping):
                 replay.append(entry["record"])
+                current = self._key(stream, entry["record"])
+                if current != key:
+                    self._stale_keys.setdefault((stream, current), []).append(key)
+                    self._previous.setdefault((stream, current), entry)
+            elif key not in fresh:
+                self.logger.warning("Pending %s record %r has no record to retry; it stays in "
+                                    "the state for a person to look at.", stream, key)
         self.logger.info(
             "Retrying %d deferred or rejected %s record(s) from earlier runs (%d superseded "
             "by newer records).", len(replay), stream, len(pending) - len(replay),
@@ -234,9 +300,15 @@ class SyncService:
 
     # Outcomes
 
+    def _settled(self, stream: str, key: str) -> None:
+        """The record of ``key`` has its outcome: forget its entries under older keys."""
+        for stale in self._stale_keys.pop((stream, key), []):
+            self.state.drop_pending(stream, stale)
+
     def _outcome(self, stream: str, key: str, outcome: str) -> None:
         self.results.add(stream, outcome)
         self.state.drop_pending(stream, key)
+        self._settled(stream, key)
         if stream == PRODUCTS:
             self.state.set_product_status(key, outcome)
 
@@ -249,28 +321,40 @@ class SyncService:
         *,
         fault: QuickBooksFault | None = None,
         hint: str = "",
+        field_name: str | None = None,
     ) -> None:
         code = fault.code if fault else None
-        hint = hint or (FIX_HINTS.get(code or "", "") if fault else "")
+        hint = hint or (fault_hint(fault) if fault else DEFAULT_FAULT_HINT)
+        field_name = field_name or (fault.element if fault else None)
         self.results.add(stream, "rejected")
         self.state.add_pending(
             stream, key, record, status="rejected", reason=reason, code=code,
             detail=fault.detail if fault else None,
             intuit_tid=fault.intuit_tid if fault else None, hint=hint or None,
+            field=field_name,
         )
+        self._settled(stream, key)
         if stream == PRODUCTS:
             self.state.set_product_status(key, "rejected")
-        self.logger.error("Rejected %s record %r: %s%s", stream, key, reason.rstrip("."),
-                          f". Fix: {hint}." if hint else ".")
+        self.logger.error("Rejected %s record %r%s: %s. Fix: %s.", stream, key,
+                          f" (field {field_name!r})" if field_name else "",
+                          reason.rstrip("."), hint.rstrip("."))
 
     def _reject_mapping(self, stream: str, key: str, record: Mapping[str, Any],
                         error: MappingError) -> None:
-        self._reject(stream, key, record, str(error), hint=error.hint)
+        self._reject(stream, key, record, str(error), hint=mapping_hint(error),
+                     field_name=error.field)
 
-    def _defer(self, stream: str, key: str, record: Mapping[str, Any], reason: str) -> None:
+    def _defer(self, stream: str, key: str, record: Mapping[str, Any], reason: str,
+               *, field_name: str) -> None:
+        hint = ("write the missing customer or item first (the customers and products feeds); "
+                "the document is retried at the start of every run until they exist")
         self.results.add(stream, "deferred")
-        self.state.add_pending(stream, key, record, status="deferred", reason=reason)
-        self.logger.warning("Deferred %s record %r to the next run: %s", stream, key, reason)
+        self.state.add_pending(stream, key, record, status="deferred", reason=reason,
+                               field=field_name, hint=hint)
+        self._settled(stream, key)
+        self.logger.warning("Deferred %s record %r (field %r) to the next run: %s. Fix: %s.",
+                            stream, key, field_name, reason, hint)
 
     def _skip(self, stream: str, key: str, reason: str) -> None:
         self._outcome(stream, key, "skipped")
@@ -405,19 +489,25 @@ class SyncService:
             except MappingError as error:
                 self._reject_mapping(stream, _fallback_key(record), record, error)
         numbers: dict[str, str] = {}
+        totals: dict[str, Decimal] = {}
         for key, record in list(latest.items()):
             try:
-                check_totals(record, stream=stream)
+                totals[key] = check_totals(record, stream=stream).grand_total
                 document_skus(record)
                 customer_key(record)
+                txn_date(record.get("created_at"))
                 numbers[key] = doc_number(record.get("increment_id"))[0]
             except MappingError as error:
                 self._reject_mapping(stream, key, record, error)
                 del latest[key]
+        if stream == INVOICE:
+            self._invoice_totals.update(totals)
+        else:
+            self._reject_memos_over_invoice(latest, totals)
         if not latest:
             return
         kind = KIND[stream]
-        self.resolver.find_documents(stream, numbers)
+        self._find_existing_documents(stream, latest, numbers)
         for key in [key for key in latest if self.state.get(kind, key)]:
             self._outcome(stream, key, "unchanged")
             del latest[key]
@@ -427,9 +517,9 @@ class SyncService:
         refs_base = self._document_refs(latest.values(), stream)
         jobs: list[Job] = []
         for key, record in latest.items():
-            missing = self._missing_dependencies(record)
+            missing, field_name = self._missing_dependencies(record)
             if missing:
-                self._defer(stream, key, record, missing)
+                self._defer(stream, key, record, missing, field_name=field_name)
                 continue
             refs = replace(
                 refs_base,
@@ -447,6 +537,96 @@ class SyncService:
                             info={"doc_number": numbers[key]}))
         self._run(jobs)
 
+    def _find_existing_documents(self, stream: str, latest: dict[str, Mapping[str, Any]],
+                                 numbers: Mapping[str, str]) -> None:
+        """Map the unmapped documents QuickBooks already has, found by DocNumber.
+
+        A document found by number is adopted only if it is this record's (same date,
+        total and, when known, customer); otherwise another source document already
+        uses the number and this record is rejected: adopting it would silently drop
+        this document from the books.
+        """
+        kind = KIND[stream]
+        for key, row in self.resolver.lookup(kind, "DocNumber", numbers).items():
+            record = latest[key]
+            conflict = self._document_conflict(stream, record, row)
+            if conflict:
+                self._reject_duplicate_number(stream, key, record, conflict)
+                del latest[key]
+            else:
+                self.resolver.adopt(kind, key, row)
+
+    def _document_conflict(self, stream: str, record: Mapping[str, Any],
+                           row: Mapping[str, Any], customer_id: str | None = None) -> str:
+        """Why QuickBooks' document ``row`` (same DocNumber) is not ``record``'s, or ``""``."""
+        differences = []
+        expected = check_totals(record, stream=stream).grand_total
+        if row.get("TotalAmt") not in (None, ""):
+            try:
+                total = to_decimal(row.get("TotalAmt"), "TotalAmt")
+            except MappingError:
+                total = ZERO
+            if cents(total) != cents(expected):
+                differences.append(f"TotalAmt {cents(total)} but grand_total {cents(expected)}")
+        date = str(row.get("TxnDate") or "")
+        wanted_date = txn_date(record.get("created_at"))
+        if date and date != wanted_date:
+            differences.append(f"TxnDate {date} but created_at {wanted_date}")
+        if customer_id is None:
+            mapped = self.state.get("customers", customer_key(record))
+            customer_id = mapped.id if mapped else None
+        found_customer = str((row.get("CustomerRef") or {}).get("value") or "")
+        if customer_id and found_customer and found_customer != customer_id:
+            differences.append(f"customer Id {found_customer} but this record's is {customer_id}")
+        if not differences:
+            return ""
+        entity = ENTITY_OF_KIND[KIND[stream]]
+        return (f"DocNumber {row.get('DocNumber')!r} is already used by QuickBooks {entity} Id "
+                f"{row.get('Id')}, which is another document ({'; '.join(differences)})")
+
+    def _reject_duplicate_number(self, stream: str, key: str, record: Mapping[str, Any],
+                                 conflict: str) -> None:
+        self._reject(
+            stream, key, record, conflict, field_name="increment_id",
+            hint="give every document its own increment_id at the source; if the QuickBooks "
+                 "document is this one edited by hand, fix it in QuickBooks (documents are "
+                 "never updated by the target)",
+        )
+
+    def _reject_memos_over_invoice(self, latest: dict[str, Mapping[str, Any]],
+                                   totals: Mapping[str, Decimal]) -> None:
+        """Reject credit memos that refund more than their invoice's grand_total.
+
+        The invoice's total comes from this run (same target run) or from QuickBooks
+        when this state's ID map knows the invoice; a credit memo whose invoice the
+        target has never seen cannot be checked and is written as it is.
+        """
+        invoice_of = {key: str(latest[key].get("invoice_id") or "").strip() for key in latest}
+        unknown = {invoice for invoice in invoice_of.values()
+                   if invoice and invoice not in self._invoice_totals}
+        ids = {invoice: entry.id for invoice in unknown
+               if (entry := self.state.get("invoices", invoice)) is not None}
+        if ids:
+            rows = self.client.query_in("Invoice", "Id", sorted(set(ids.values())))
+            by_id = {str(row.get("Id")): row for row in rows}
+            for invoice, qbo_id in ids.items():
+                row = by_id.get(qbo_id)
+                if row is not None and row.get("TotalAmt") is not None:
+                    with contextlib.suppress(MappingError):
+                        self._invoice_totals[invoice] = to_decimal(row["TotalAmt"], "TotalAmt")
+        for key, invoice in invoice_of.items():
+            limit = self._invoice_totals.get(invoice)
+            if limit is None or key not in totals or cents(totals[key]) <= cents(limit):
+                continue
+            self._reject(
+                CREDIT_MEMO, key, latest.pop(key),
+                f"grand_total {cents(totals[key])} is larger than its invoice {invoice!r} "
+                f"({cents(limit)}): a credit memo cannot refund more than was invoiced",
+                field_name="grand_total",
+                hint="check the refund and its adjustments at the source; the credit memo is "
+                     "retried on the next run",
+            )
+
     def _find_document_dependencies(self, records: Mapping[str, Mapping[str, Any]]) -> None:
         names: dict[str, str] = {}
         skus: set[str] = set()
@@ -461,15 +641,19 @@ class SyncService:
             self.resolver.find_customers(names)
         self.resolver.find_items(skus)
 
-    def _missing_dependencies(self, record: Mapping[str, Any]) -> str:
+    def _missing_dependencies(self, record: Mapping[str, Any]) -> tuple[str, str]:
+        """Why a document cannot be written yet (``""`` when it can), and the field."""
         reasons = []
+        fields = []
         key = customer_key(record)
         if self.state.get("customers", key) is None:
             reasons.append(f"customer {key!r} is not in QuickBooks yet")
+            fields.append("customer_key")
         skus = [sku for sku in document_skus(record) if self.state.get("items", sku) is None]
         if skus:
             reasons.append(f"item(s) {', '.join(map(repr, skus))} not in QuickBooks yet")
-        return "; ".join(reasons)
+            fields.append("items[].sku")
+        return "; ".join(reasons), ", ".join(fields)
 
     def _document_refs(self, records: Iterable[Mapping[str, Any]], stream: str) -> DocumentRefs:
         needs: set[str] = set()
@@ -544,14 +728,22 @@ class SyncService:
             payload = {**job.payload, "SyncToken": str(fresh.get("SyncToken", "0"))}
             return replace(job, payload=payload, retried=True)
         if fault.has_code("610") and job.operation == "update":
-            self.state.maps[job.kind].pop(job.key, None)
+            self.state.forget(job.kind, job.key)
             return self._recreate(job)
         if fault.has_code("6140") and job.kind in ("invoices", "credit_memos"):
-            found = self.resolver.find_documents(job.stream, {job.key: job.info["doc_number"]})
-            if found:
+            row = self.resolver.lookup(job.kind, "DocNumber",
+                                       {job.key: job.info["doc_number"]}).get(job.key)
+            if row is None:
+                return None
+            conflict = self._document_conflict(
+                job.stream, job.record, row,
+                customer_id=str(job.payload.get("CustomerRef", {}).get("value") or "") or None)
+            if conflict:
+                self._reject_duplicate_number(job.stream, job.key, job.record, conflict)
+            else:
+                self.resolver.adopt(job.kind, job.key, row)
                 self._outcome(job.stream, job.key, "unchanged")
-                return True
-            return None
+            return True
         if fault.has_code("6240"):
             return self._recover_duplicate_name(job)
         return None

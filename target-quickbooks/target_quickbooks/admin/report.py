@@ -115,9 +115,10 @@ def build_report(states: Mapping[str, Mapping[str, Any]]) -> Report:
             for key, item in sorted(records.items()):
                 report.pending.append({
                     "feed": feed, "stream": stream, "key": key,
-                    "status": item.get("status"), "reason": item.get("reason"),
-                    "code": item.get("code"), "hint": item.get("hint"),
-                    "attempts": item.get("attempts"), "since": item.get("since"),
+                    "status": item.get("status"), "field": item.get("field"),
+                    "reason": item.get("reason"), "code": item.get("code"),
+                    "hint": item.get("hint"), "attempts": item.get("attempts"),
+                    "since": item.get("since"),
                 })
     report.products = [products[sku] for sku in sorted(products)]
     return report
@@ -152,10 +153,13 @@ def render_table(report: Report) -> str:
                          *(str(counts.get(o, 0)) for o in OUTCOMES), str(feed["pending"])])
     lines += _table(["Feed", "Last run", "Stream", *OUTCOMES, "pending"], rows)
     if report.pending:
-        lines += ["", "Waiting to be retried", ""]
-        lines += _table(["Feed", "Stream", "Key", "Status", "Reason"],
-                        [[p["feed"], p["stream"], p["key"], p["status"] or "",
-                          (p["reason"] or "")[:120]] for p in report.pending])
+        rejected = sum(1 for p in report.pending if p["status"] == "rejected")
+        lines += ["", f"Waiting to be retried ({rejected} rejected, "
+                      f"{len(report.pending) - rejected} deferred)", ""]
+        lines += _table(["Feed", "Stream", "Key", "Status", "Field", "Attempts", "Reason", "Fix"],
+                        [[p["feed"], p["stream"], p["key"], p["status"] or "", p["field"] or "-",
+                          str(p["attempts"] or ""), (p["reason"] or "")[:160],
+                          (p["hint"] or "")[:160]] for p in report.pending])
     return "\n".join(lines)
 
 

@@ -78,11 +78,13 @@ def document_lines(record: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     items = record.get("items")
     if not isinstance(items, Sequence) or isinstance(items, str) or not items:
         raise MappingError(
-            "'items' is empty: a document needs at least one line", field="items"
+            "'items' is empty: a document needs at least one line", field="items",
+            hint="a document without lines books nothing: fix it at the source (or cancel it)",
         )
     for number, line in enumerate(items):
         if not isinstance(line, Mapping) or not str(line.get("sku") or "").strip():
-            raise MappingError(f"'items[{number}].sku' is missing", field=f"items[{number}].sku")
+            raise MappingError(f"'items[{number}].sku' is missing", field=f"items[{number}].sku",
+                               hint="every line needs the SKU of a product")
     return list(items)
 
 

@@ -45,7 +45,8 @@ def product_sku(record: Mapping[str, Any]) -> str:
     """
     sku = str(record.get("sku") or "").strip()
     if not sku:
-        raise MappingError("'sku' is missing: every product needs a SKU", field="sku")
+        raise MappingError("'sku' is missing: every product needs a SKU", field="sku",
+                           hint="give the product a SKU at the source")
     if len(sku) > SKU_MAX:
         raise MappingError(
             f"'sku' is {len(sku)} characters; QuickBooks allows at most {SKU_MAX}",
@@ -99,6 +100,7 @@ def _money_field(record: Mapping[str, Any], field: str) -> Decimal | None:
         raise MappingError(
             f"'{field}' is negative ({value}); QuickBooks needs a price of 0 or more",
             field=field,
+            hint=f"correct the product's {field} at the source",
         )
     return value
 

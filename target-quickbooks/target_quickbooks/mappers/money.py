@@ -39,7 +39,8 @@ def to_decimal(value: object, field: str, *, default: Decimal | None = None) -> 
         number = Decimal(str(value).strip()) if not isinstance(value, Decimal) else value
     except (InvalidOperation, ValueError):
         raise MappingError(
-            f"'{field}' must be a number, got {value!r}", field=field
+            f"'{field}' must be a number, got {value!r}", field=field,
+            hint="send a JSON number with a dot as decimal separator, e.g. 12.50",
         ) from None
     if not number.is_finite():
         raise MappingError(f"'{field}' must be a finite number, got {value!r}", field=field)

@@ -41,6 +41,7 @@ def clean_name(raw: object, *, field: str = "name", max_len: int = NAME_MAX) -> 
         raise MappingError(
             f"'{field}' is empty after cleaning ({raw!r}); give the record a name",
             field=field,
+            hint=f"fill in '{field}' at the source",
         )
     return text
 
@@ -79,6 +80,7 @@ def display_name(
         raise MappingError(
             "customer has no firstname, lastname or company; one of them is required",
             field="firstname",
+            hint="fill in the customer's name or company at the source",
         )
     tail = clean_name(f"({discriminator})", field="customer_key")
     room = NAME_MAX - len(tail) - 1
@@ -100,7 +102,8 @@ def doc_number(increment_id: object) -> tuple[str, str | None]:
     number = "" if increment_id is None else str(increment_id).strip()
     if not number:
         raise MappingError("'increment_id' is missing: the document number is required",
-                           field="increment_id")
+                           field="increment_id",
+                           hint="the source must give every document its number")
     if len(number) <= DOC_NUMBER_MAX:
         return number, None
     return f"{number[:_DOC_PREFIX]}~{short_hash(number)}", number

@@ -23,6 +23,7 @@ from intuitlib.client import AuthClient
 from intuitlib.enums import Scopes
 from intuitlib.exceptions import AuthClientError
 
+from target_quickbooks.qbo import critical
 from target_quickbooks.qbo.errors import AuthError, QuickBooksError, TransientError
 from target_quickbooks.qbo.redact import install_redaction, register_secret
 from target_quickbooks.qbo.token_store import StoredTokens, TokenStore, utc_now_iso
@@ -206,7 +207,7 @@ class QuickBooksAuth:
             AuthError: the code is invalid, expired or already used, or the app
                 keys are wrong.
         """
-        with self._lock, self.token_store.locked():
+        with self._lock, self.token_store.locked(), critical.section():
             client = self._auth_client_instance()
             self._reset_client(client, None)
             try:
@@ -251,6 +252,7 @@ class QuickBooksAuth:
     def _refresh_locked(self, *, failed_token: str | None, force: bool) -> str:
         with self.token_store.locked():
             stored = self.token_store.read()
+            other_realm: StoredTokens | None = None
             if stored is not None and stored.realm_id != self.realm_id:
                 self.logger.warning(
                     "Token store %s holds company %s, not %s; using the configured refresh token.",
@@ -258,7 +260,9 @@ class QuickBooksAuth:
                     stored.realm_id,
                     self.realm_id,
                 )
-                stored = None
+                # Kept as a last resort: after a run with a wrong realm_id the store holds
+                # the rotated token under that realm, and the config's token is dead.
+                other_realm, stored = stored, None
             if stored is not None:
                 register_secret(stored.refresh_token, stored.access_token)
                 if (
@@ -276,6 +280,10 @@ class QuickBooksAuth:
                 stored is None or stored.refresh_token != self._config_refresh_token
             ):
                 candidates.append(("config refresh_token", self._config_refresh_token))
+            if other_realm is not None and other_realm.refresh_token != self._config_refresh_token:
+                register_secret(other_realm.refresh_token, other_realm.access_token)
+                candidates.append((f"token store {self.token_store.path} (saved for company "
+                                   f"{other_realm.realm_id})", other_realm.refresh_token))
             if not candidates:
                 raise AuthError(
                     f"No QuickBooks refresh token: the token store {self.token_store.path} is "
@@ -317,9 +325,12 @@ class QuickBooksAuth:
         history: list[str] = []
         for attempt in range(1, self.max_attempts + 1):
             try:
-                client = self._auth_client_instance()
-                self._reset_client(client, refresh_token)
-                client.refresh(refresh_token=refresh_token)
+                # A termination signal waits until the rotated token is saved (or refused).
+                with critical.section():
+                    client = self._auth_client_instance()
+                    self._reset_client(client, refresh_token)
+                    client.refresh(refresh_token=refresh_token)
+                    tokens = self._persist(client, self.realm_id)
             except AuthClientError as exc:
                 error, description = _oauth_error(exc)
                 if error == "invalid_grant":
@@ -336,7 +347,6 @@ class QuickBooksAuth:
             except requests.RequestException as exc:
                 history.append(type(exc).__name__)
             else:
-                tokens = self._persist(client, self.realm_id)
                 self.refresh_count += 1
                 self.logger.info(
                     "Refreshed the QuickBooks access token for company %s; refresh token %s "
