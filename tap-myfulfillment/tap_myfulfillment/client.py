@@ -68,8 +68,10 @@ class _ListingShiftedError(Exception):
     """The first record of a page was not on the previous page: records may be unseen."""
 
 
-def _sort_params(sorts: tuple[tuple[str, str], ...]) -> dict[str, str]:
-    return {f"sorts[{name}]": direction for name, direction in sorts}
+def _sort_params(sorts: tuple[tuple[str, str], ...], *, tie_breaker: bool = True) -> dict[str, str]:
+    """``sorts[..]`` parameters; without the tie-breaker only the first sort is sent."""
+    chosen = sorts if tie_breaker else sorts[:1]
+    return {f"sorts[{name}]": direction for name, direction in chosen}
 
 
 class MyFulfillmentStream(RESTStream[int]):
@@ -159,8 +161,13 @@ class MyFulfillmentStream(RESTStream[int]):
         return {
             "limit": self.page_size,
             "offset": next_page_token or 0,
-            **_sort_params(LISTING_SORTS),
+            **_sort_params(LISTING_SORTS, tie_breaker=self._tie_breaker),
         }
+
+    @property
+    def _tie_breaker(self) -> bool:
+        """Whether ``sorts[id]`` may be sent (setting ``id_tie_breaker``)."""
+        return bool(self.config.get("id_tie_breaker", True))
 
     @override
     def build_prepared_request(self, *args: t.Any, **kwargs: t.Any) -> requests.PreparedRequest:
@@ -394,7 +401,8 @@ class MyFulfillmentStream(RESTStream[int]):
         """
         checks: dict[str, bool] = self._tap.sort_checks  # type: ignore[attr-defined]
         if self.path not in checks:
-            params = {"limit": 1, "offset": 0, **_sort_params(PROBE_SORTS)}
+            params = {"limit": 1, "offset": 0,
+                      **_sort_params(PROBE_SORTS, tie_breaker=self._tie_breaker)}
             response = self._send(context, params)
             rows = list(self.parse_response(response))
             total = page_total(response)

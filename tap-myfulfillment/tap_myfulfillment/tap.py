@@ -61,6 +61,18 @@ class TapMyFulfillment(Tap):
             title="Page size",
             description="Records per API request (`limit`)",
         ),
+        th.Property(
+            "id_tie_breaker",
+            th.BooleanType,
+            default=True,
+            title="Sort ties by id",
+            description=(
+                "Also send `sorts[id]=desc` so records of the same second keep one order "
+                "across pages. The API's documentation shows one sort at a time; turn this "
+                "off if your server refuses a second `sorts[...]` parameter (pages then "
+                "overlap by a few records instead)."
+            ),
+        ),
     ).to_dict()
 
     @cached_property

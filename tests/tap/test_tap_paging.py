@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from tap_fakes import BASE_URL, PATHS, product, run_sync
+from tap_myfulfillment.client import LISTING_SORTS, _sort_params
 
 PRODUCTS = PATHS["products"]
 
@@ -79,3 +80,8 @@ def test_short_page_stops_when_total_is_missing(api, requests_mock):
 
     assert len(result.records("products")) == 3
     assert sum(1 for r in requests_mock.request_history if r.path.endswith("products")) == 3
+
+
+def test_id_tie_breaker_can_be_turned_off() -> None:
+    assert _sort_params(LISTING_SORTS) == {"sorts[updated_at]": "desc", "sorts[id]": "desc"}
+    assert _sort_params(LISTING_SORTS, tie_breaker=False) == {"sorts[updated_at]": "desc"}
