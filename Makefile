@@ -25,7 +25,7 @@ install: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 
-test: $(STAMP)
+test: lint
 	$(BIN)/meltano install
 	$(BIN)/python -m pytest -q tests
 
