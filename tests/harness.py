@@ -13,6 +13,7 @@ import json
 import os
 import subprocess
 import sys
+import typing as t
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,6 +29,11 @@ FEED_STATE_IDS = {
     "export-invoices": "dev:tap-myfulfillment--invoices-to-target-quickbooks",
     "export-credit-memos": "dev:tap-myfulfillment--credit-memos-to-target-quickbooks",
 }
+
+
+def bookable_invoices(mf: t.Any) -> list[dict]:
+    """The emulator's invoices QuickBooks should hold: canceled ones are never booked."""
+    return [inv for inv in mf.store.invoices() if inv.get("state") != "canceled"]
 
 
 @dataclass

@@ -8,6 +8,7 @@ they live here as plain functions over the company, returning bodies or raising
 from __future__ import annotations
 
 import copy
+from decimal import Decimal
 from typing import Any
 
 from . import faults, query
@@ -90,6 +91,46 @@ class CompanyApi:
                                    existing["SyncToken"])
             self.company.delete(spec.name, object_id)
             return {"domain": "QBO", "status": "Deleted", "Id": object_id}
+
+    def void(self, spec: EntitySpec, payload: object, view: View | None = None
+             ) -> dict[str, Any]:
+        """Void an Invoice (``Id`` + current ``SyncToken``): amounts 0, kept for the audit trail.
+
+        QuickBooks keeps a voided invoice with its lines, dates and customer, sets every
+        amount to 0, notes "Voided" in ``PrivateNote`` and bumps the SyncToken. Other
+        entities are refused (the emulator voids invoices only; credit memos have no void).
+        """
+        if spec.name != "Invoice":
+            raise faults.unsupported_operation(
+                f"Operation void is not supported for {spec.name} by this emulator")
+        if not isinstance(payload, dict):
+            raise faults.invalid_value(spec.name, payload, "a JSON object is expected")
+        view = view or View(self.company)
+        with self.company.lock:
+            object_id = str(payload.get("Id") or "")
+            if not object_id:
+                raise faults.required("Id")
+            existing = view.get(spec.name, object_id)
+            if existing is None:
+                raise faults.not_found(spec.name, object_id)
+            if payload.get("SyncToken") in (None, ""):
+                raise faults.required("SyncToken")
+            if str(payload["SyncToken"]) != existing["SyncToken"]:
+                raise faults.stale(spec.name, object_id, str(payload["SyncToken"]),
+                                   existing["SyncToken"])
+            record = copy.deepcopy(existing)
+            zero = Decimal(0)
+            for line in record.get("Line") or []:
+                if isinstance(line, dict) and "Amount" in line:
+                    line["Amount"] = zero
+            for field in ("TotalAmt", "HomeTotalAmt", "Balance", "HomeBalance"):
+                if field in record:
+                    record[field] = zero
+            if isinstance(record.get("TxnTaxDetail"), dict):
+                record["TxnTaxDetail"]["TotalTax"] = zero
+            note = str(record.get("PrivateNote") or "")
+            record["PrivateNote"] = f"Voided - {note}" if note else "Voided"
+            return copy.deepcopy(self.company.replace(spec.name, record))
 
     def read(self, spec: EntitySpec, object_id: str) -> dict[str, Any]:
         """Return ``{Entity: record, "time": ...}`` or raise 610."""

@@ -343,7 +343,14 @@ class Handler(BaseHTTPRequestHandler):
                 raise faults.unsupported_operation(
                     f"Operation POST /{'/'.join(rest)} is not supported; POST to /{rest[0]}")
             payload = self._json(body)
-            if params.get("operation") == "delete":
+            operation = params.get("operation")
+            if operation not in (None, "delete", "void"):
+                raise faults.invalid_value("operation", operation, "one of delete, void")
+            if operation == "void":
+                state.stats.add("update")
+                voided = state.api.void(spec, payload)
+                return json_reply(200, {spec.name: voided, "time": qbo_time()})
+            if operation == "delete":
                 state.stats.add("delete")
                 deleted = state.api.delete(spec, payload)
                 return json_reply(200, {spec.name: deleted, "time": qbo_time()})

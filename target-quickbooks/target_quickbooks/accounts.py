@@ -159,6 +159,17 @@ class References:
             self._cache[key] = _ref(found)
             return self._cache[key]
 
+    def account_key(self, role: str) -> str:
+        """``role:setting value``: names one check of :meth:`account` (for the state's cache).
+
+        A changed setting gives a new key, so a reference remembered from an earlier
+        run is used only while the setting that produced it stays the same.
+        """
+        value = self.config.get(ACCOUNT_RULES[role].setting)
+        if role == "service_income" and not value:
+            value = self.config.get("income_account")
+        return f"{role}:{value or ''}"
+
     def accounts(self, roles: Iterable[str]) -> dict[str, dict[str, str]]:
         """References of several account roles (each checked once per run)."""
         return {role: self.account(role) for role in sorted(set(roles))}

@@ -17,6 +17,8 @@ PRODUCT_MODES = ("create", "update", "upsert")
 DEFAULT_TOKEN_STORE = ".secrets/quickbooks-tokens.json"  # noqa: S105 (a path, not a secret)
 DEFAULT_MINOR_VERSION = 75
 DEFAULT_BATCH_SIZE = 300
+#: Seconds between progress states (a large catalogue's state is megabytes).
+DEFAULT_STATE_INTERVAL = 30
 
 CONFIG_SCHEMA: dict = th.PropertiesList(
     th.Property(
@@ -185,6 +187,15 @@ CONFIG_SCHEMA: dict = th.PropertiesList(
         th.IntegerType,
         default=DEFAULT_BATCH_SIZE,
         title="Records per sink batch",
+    ),
+    th.Property(
+        "state_interval_seconds",
+        th.IntegerType,
+        default=DEFAULT_STATE_INTERVAL,
+        title="Seconds between progress states",
+        description="Emit a progress state (ID map and pending records so far) at most this "
+                    "often; 0 emits one after every written batch. The final state, and the "
+                    "state before stopping on an error or signal, are always emitted.",
     ),
 ).to_dict()
 

@@ -12,13 +12,18 @@ Layout of the entry (compact on purpose; it travels through every run)::
      "customers": {customer_key: "Id:SyncToken:hash8"},
      "invoices": {source id: "Id"}, "credit_memos": {source id: "Id"},
      "suffixed": [sku, ...],             # items whose Name carries the SKU suffix
-     "products": {sku: [status, at]},     # last sync status, for `report`
+     "voided": [invoice source id, ...],  # canceled invoices voided in QuickBooks
+     "refs": {role:setting: {value, name}},  # account references last checked
+     "products": {sku: [status, at]},     # only SKUs not synced (rejected, skipped...)
      "pending": {stream: {key: {status, reason, code, detail, intuit_tid, hint,
                                 since, attempts, record}}},
      "results": {stream: {created, updated, unchanged, deferred, rejected, skipped}},
-     "last_run": iso}
+     "last_run": iso,
+     "other_realms": {realm_id: entry}}  # entries of other companies, kept verbatim
 
-Only what QuickBooks confirmed is written to the maps.
+Only what QuickBooks confirmed is written to the maps. A product whose last outcome
+is created, updated or unchanged has no ``products`` entry: ``report`` shows every
+mapped SKU without one as synced, which keeps the state small for large catalogues.
 """
 
 from __future__ import annotations
@@ -34,6 +39,11 @@ from typing import Any
 BOOKMARK = "target-quickbooks"
 STATE_VERSION = 1
 MAPS = ("items", "customers", "invoices", "credit_memos")
+#: QuickBooks entity of each ID map (the one table; writer and resolver both use it).
+ENTITY_OF_KIND = {"items": "Item", "customers": "Customer", "invoices": "Invoice",
+                  "credit_memos": "CreditMemo"}
+#: Product outcomes that need no ``products`` entry: the items map says it is synced.
+SYNCED_OUTCOMES = frozenset({"created", "updated", "unchanged"})
 
 
 @dataclass(frozen=True)
@@ -76,6 +86,10 @@ class SyncState:
         self.logger = logger or logging.getLogger(__name__)
         self.maps: dict[str, dict[str, str]] = {name: {} for name in MAPS}
         self.suffixed: set[str] = set()
+        self.voided: set[str] = set()
+        self.refs: dict[str, dict[str, str]] = {}
+        #: Entries of other realms, written back unchanged (a realm switch loses nothing).
+        self.other_realms: dict[str, dict[str, Any]] = {}
         self.products: dict[str, list[str]] = {}
         self.pending: dict[str, dict[str, dict[str, Any]]] = {}
         self.results: dict[str, dict[str, int]] = {}
@@ -103,19 +117,40 @@ class SyncState:
         if not isinstance(entry, Mapping):
             return False
         self.loaded = True
-        if str(entry.get("realm_id")) != self.realm_id:
-            self.logger.warning(
-                "State holds a QuickBooks ID map for realm %s, not for the configured realm "
-                "%s: ignoring it and looking entities up by natural key instead.",
-                entry.get("realm_id"), self.realm_id,
-            )
-            return False
+        others = entry.get("other_realms")
+        self.other_realms = {str(realm): dict(item) for realm, item in
+                             (others.items() if isinstance(others, Mapping) else [])
+                             if isinstance(item, Mapping)}
+        current = {key: value for key, value in entry.items() if key != "other_realms"}
+        realm = str(entry.get("realm_id"))
+        if realm != self.realm_id:
+            self.other_realms[realm] = current
+            mine = self.other_realms.pop(self.realm_id, None)
+            if mine is None:
+                self.logger.warning(
+                    "State holds a QuickBooks ID map for realm %s, not for the configured "
+                    "realm %s: it is kept for that realm, and entities of realm %s are looked "
+                    "up by natural key.", realm, self.realm_id, self.realm_id,
+                )
+                return False
+            self.logger.info("Switched to realm %s: using its ID map kept in the state "
+                             "(the map of realm %s is kept too).", self.realm_id, realm)
+            current = mine
+        self._load_entry(current)
+        return True
+
+    def _load_entry(self, entry: Mapping[str, Any]) -> None:
         for name in MAPS:
             raw = entry.get(name)
             if isinstance(raw, Mapping):
                 self.maps[name] = {str(key): str(item) for key, item in raw.items()}
         self.suffixed = {str(sku) for sku in entry.get("suffixed") or []}
-        self.products = {str(k): list(v) for k, v in (entry.get("products") or {}).items()}
+        self.voided = {str(key) for key in entry.get("voided") or []}
+        refs = entry.get("refs")
+        self.refs = ({str(key): dict(value) for key, value in refs.items()
+                      if isinstance(value, Mapping)} if isinstance(refs, Mapping) else {})
+        self.products = {str(k): list(v) for k, v in (entry.get("products") or {}).items()
+                         if not (v and v[0] in SYNCED_OUTCOMES)}
         pending = entry.get("pending") or {}
         self.pending = {
             str(stream): {str(key): dict(item) for key, item in records.items()}
@@ -123,7 +158,6 @@ class SyncState:
         }
         self.results = copy.deepcopy(dict(entry.get("results") or {}))
         self.last_run = entry.get("last_run")
-        return True
 
     def to_bookmark(self) -> dict[str, Any]:
         """The entry to write under ``bookmarks["target-quickbooks"]``."""
@@ -131,11 +165,18 @@ class SyncState:
         for name in MAPS:
             entry[name] = dict(sorted(self.maps[name].items()))
         entry["suffixed"] = sorted(self.suffixed)
+        if self.voided:
+            entry["voided"] = sorted(self.voided)
+        if self.refs:
+            entry["refs"] = dict(sorted(self.refs.items()))
         entry["products"] = dict(sorted(self.products.items()))
         entry["pending"] = {stream: dict(records) for stream, records in
                             sorted(self.pending.items()) if records}
         entry["results"] = copy.deepcopy(self.results)
         entry["last_run"] = self.last_run
+        if self.other_realms:
+            entry["other_realms"] = {realm: self.other_realms[realm]
+                                     for realm in sorted(self.other_realms)}
         return entry
 
     def merged_into(self, state: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -209,17 +250,6 @@ class SyncState:
         self.pending.setdefault(stream, {})[key] = item
         self.revision += 1
 
-    def take_pending(self, stream: str) -> dict[str, dict[str, Any]]:
-        """Remove and return the pending records of a stream (key → entry).
-
-        The writer does not use this (see :meth:`pending_of`): a record taken out
-        of the state before it is written would be lost if the run stopped.
-        """
-        taken = self.pending.pop(stream, {}) or {}
-        if taken:
-            self.revision += 1
-        return taken
-
     def pending_of(self, stream: str) -> dict[str, dict[str, Any]]:
         """A copy of the pending records of a stream (key → entry).
 
@@ -240,7 +270,16 @@ class SyncState:
         return sum(len(records) for records in self.pending.values())
 
     def set_product_status(self, sku: str, status: str) -> None:
-        """Remember a product's last sync outcome for the ``report`` command."""
+        """Remember a product's last sync outcome for the ``report`` command.
+
+        Only outcomes other than created/updated/unchanged are stored: ``report``
+        derives "synced" from the items map, so a 100,000-product catalogue does not
+        carry 100,000 status entries in every state.
+        """
+        if status in SYNCED_OUTCOMES:
+            if self.products.pop(sku, None) is not None:
+                self.revision += 1
+            return
         self.products[sku] = [status, utc_now()]
         self.revision += 1
 

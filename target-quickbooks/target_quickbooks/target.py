@@ -6,6 +6,7 @@ import contextlib
 import copy
 import os
 import sys
+import time
 import typing as t
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,7 +19,11 @@ from typing_extensions import override
 from target_quickbooks.accounts import ConfigurationError
 from target_quickbooks.qbo import QuickBooksError, critical
 from target_quickbooks.results import RunResults
-from target_quickbooks.settings import CONFIG_SCHEMA, DEFAULT_TOKEN_STORE
+from target_quickbooks.settings import (
+    CONFIG_SCHEMA,
+    DEFAULT_STATE_INTERVAL,
+    DEFAULT_TOKEN_STORE,
+)
 from target_quickbooks.sinks import CustomersSink, DocumentsSink, ProductsSink, QuickBooksSink
 from target_quickbooks.state import SyncState
 from target_quickbooks.writer import STREAM_ALIASES, STREAMS, SyncService, canonical_stream
@@ -124,6 +129,13 @@ class TargetQuickBooks(Target):
         # the only bookmarks a state emitted before the end of the run may carry.
         self._safe_state: dict | None = None
         self._emitted_revision = 0
+        self._emitted_tap_state: dict | None = None
+        interval = self.config.get("state_interval_seconds")
+        #: Progress states at most this often (a large catalogue's state is megabytes).
+        self.state_interval = float(DEFAULT_STATE_INTERVAL if interval is None else interval)
+        self._last_emit = time.monotonic()
+        #: Set once the input has ended: the final state is always emitted.
+        self._ending = False
         self._failed = False
         # The state the run started from (what a tap re-emits before any record): all
         # a dry run may emit, since the tap's later states claim records it did not write.
@@ -202,7 +214,11 @@ class TargetQuickBooks(Target):
             self._print_state(self._incoming_state or {})
             return
         self._safe_state = copy.deepcopy(state)
-        self._emit(state)
+        if self._ending or self._interval_elapsed():
+            self._emit(state)
+
+    def _interval_elapsed(self) -> bool:
+        return time.monotonic() - self._last_emit >= self.state_interval
 
     def _print_state(self, state: dict) -> None:
         sys.stdout.write(serialize_json(state) + "\n")
@@ -211,6 +227,8 @@ class TargetQuickBooks(Target):
     def _emit(self, tap_state: dict) -> None:
         """Emit ``tap_state`` with our entry (what QuickBooks confirmed so far)."""
         self._emitted_revision = self.sync_state.revision
+        self._emitted_tap_state = copy.deepcopy(tap_state)
+        self._last_emit = time.monotonic()
         self._print_state(self.sync_state.merged_into(tap_state))
 
     def _undrained(self) -> bool:
@@ -223,17 +241,20 @@ class TargetQuickBooks(Target):
         It carries the tap bookmarks of :attr:`_safe_state` (older than the records
         in flight, which the tap sends again after a crash) and the current ID map
         and pending records. Nothing is emitted before the tap's first state (a
-        state without the tap's bookmarks would make it extract everything again).
+        state without the tap's bookmarks would make it extract everything again),
+        nor sooner than ``state_interval_seconds`` after the previous state.
         """
         if (self.dry_run or self._safe_state is None
-                or self.sync_state.revision == self._emitted_revision):
+                or self.sync_state.revision == self._emitted_revision
+                or not self._interval_elapsed()):
             return
         self._emit(self._safe_state)
 
     def _emit_after_failure(self) -> None:
         if self.dry_run or self._safe_state is None:
             return
-        if self.sync_state.revision == self._emitted_revision:
+        if (self.sync_state.revision == self._emitted_revision
+                and self._safe_state == self._emitted_tap_state):
             return
         self._emit(self._safe_state)
         self.logger.warning(
@@ -303,6 +324,7 @@ class TargetQuickBooks(Target):
         self.drain_streams(stream for stream in self._sinks_active)
         if not self.dry_run:
             self.sync_state.finish_run(self.results.as_dict())
+        self._ending = True
         super().process_endofpipe()
         title = "target-quickbooks results" + (" (DRY RUN: nothing written)" if self.dry_run
                                                else "")

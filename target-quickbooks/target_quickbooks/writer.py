@@ -24,7 +24,12 @@ from typing import Any
 
 from target_quickbooks.accounts import References
 from target_quickbooks.mappers import MappingError
-from target_quickbooks.mappers.customers import customer_display_name, customer_key, map_customer
+from target_quickbooks.mappers.customers import (
+    customer_display_name,
+    customer_key,
+    discriminator,
+    map_customer,
+)
 from target_quickbooks.mappers.documents import (
     CREDIT_MEMO,
     INVOICE,
@@ -48,11 +53,17 @@ from target_quickbooks.mappers.items import (
 )
 from target_quickbooks.mappers.money import ZERO, cents, to_decimal
 from target_quickbooks.mappers.names import doc_number, short_hash
-from target_quickbooks.qbo import BatchOperation, QuickBooksError, QuickBooksFault, canonical_json
-from target_quickbooks.resolver import Resolver, entry_of
+from target_quickbooks.qbo import (
+    BatchOperation,
+    QuickBooksError,
+    QuickBooksFault,
+    canonical_json,
+    request_id,
+)
+from target_quickbooks.resolver import Resolver, changed_fields, entry_of
 from target_quickbooks.results import RunResults
 from target_quickbooks.settings import tax_code_table
-from target_quickbooks.state import SyncState, json_safe
+from target_quickbooks.state import ENTITY_OF_KIND, MapEntry, SyncState, json_safe
 
 PRODUCTS = "products"
 CUSTOMERS = "customers"
@@ -60,9 +71,14 @@ STREAMS = (PRODUCTS, CUSTOMERS, INVOICE, CREDIT_MEMO)
 STREAM_ALIASES = {"creditmemos": CREDIT_MEMO}
 KIND = {PRODUCTS: "items", CUSTOMERS: "customers", INVOICE: "invoices",
         CREDIT_MEMO: "credit_memos"}
-ENTITY_OF_KIND = {"items": "Item", "customers": "Customer", "invoices": "Invoice",
-                  "credit_memos": "CreditMemo"}
 DRY_RUN_ID = "dry-run"
+#: Source document states meaning the sale did not happen (``state`` field).
+CANCELED_STATES = frozenset({"canceled", "cancelled"})
+CREDIT_MEMO_CANCELED_HINT = (
+    "QuickBooks cannot void a credit memo through its API: delete it in QuickBooks, or set "
+    "its amounts to 0; the target checks it again on every run and clears this entry once "
+    "the credit memo is gone or its total is 0"
+)
 
 #: What to do about the QuickBooks error codes a person can fix.
 FIX_HINTS = {
@@ -118,6 +134,36 @@ def canonical_stream(name: str) -> str:
     return STREAM_ALIASES.get(name, name)
 
 
+def is_canceled(record: Mapping[str, Any]) -> bool:
+    """Whether a document was canceled at the source (``state`` ``canceled``)."""
+    return str(record.get("state") or "").strip().lower() in CANCELED_STATES
+
+
+def _zero_total(row: Mapping[str, Any]) -> bool:
+    if row.get("TotalAmt") in (None, ""):
+        return False
+    try:
+        return cents(to_decimal(row["TotalAmt"], "TotalAmt")) == ZERO
+    except MappingError:
+        return False
+
+
+def is_voided(entity: str, row: Mapping[str, Any]) -> bool:
+    """Whether QuickBooks' document is already voided (Invoice) or zeroed (CreditMemo)."""
+    if entity == "Invoice":
+        return _zero_total(row) and str(row.get("PrivateNote") or "").startswith("Voided")
+    return _zero_total(row)
+
+
+def void_document(client: Any, entity: str, payload: Mapping[str, Any], *,
+                  request_id: str) -> dict[str, Any]:
+    """Void a document: ``POST /{entity}?operation=void`` with ``{Id, SyncToken}``.
+
+    QuickBooks voids through the entity endpoint, not ``/batch``'s create/update.
+    """
+    return dict(client.void(entity, dict(payload), request_id=request_id))
+
+
 @dataclass
 class Job:
     """One create or update to send, with what is needed to record its outcome."""
@@ -143,6 +189,22 @@ class Job:
         """QuickBooks entity name."""
         return ENTITY_OF_KIND[self.kind]
 
+
+@dataclass(frozen=True)
+class Unchanged:
+    """Nothing to send; ``entry`` is the map entry to record (found identical), if any."""
+
+    entry: MapEntry | None = None
+
+
+@dataclass(frozen=True)
+class Skip:
+    """Nothing to send because of ``product_mode``."""
+
+    reason: str
+
+
+Plan = Job | Unchanged | Skip
 
 _LABEL_FIELDS = ("id", "increment_id", "sku", "name", "customer_key", "email", "customer_id")
 
@@ -381,25 +443,66 @@ class SyncService:
                 del latest[sku]
         if not latest:
             return
-        accounts = self.references.accounts(
-            role for qbo_type in typed.values() for role in ACCOUNT_ROLES[qbo_type]
-        )
-        self.resolver.find_items(latest)
+        roles = {role for qbo_type in typed.values() for role in ACCOUNT_ROLES[qbo_type]}
+        found = self.resolver.find_items(latest)
         suffixed = self.state.suffixed | self._colliding(names)
-        jobs: list[Job] = []
+        # Account references checked by an earlier run are enough to tell what changed;
+        # they are checked again (one query) only when something is to be written.
+        accounts = self._known_accounts(roles)
+        checked = accounts is None
+        if accounts is None:
+            accounts = self._checked_accounts(roles)
+        plans = self._product_plans(latest, accounts, suffixed, found)
+        if not checked and any(isinstance(plan, Job) for plan in plans.values()):
+            fresh = self._checked_accounts(roles)
+            if fresh != accounts:
+                plans = self._product_plans(latest, fresh, suffixed, found)
+        jobs = []
+        for sku, plan in plans.items():
+            if isinstance(plan, MappingError):
+                self._reject_mapping(stream, sku, latest[sku], plan)
+            elif (job := self._apply_plan(stream, sku, plan)) is not None:
+                job.suffixed = sku in suffixed
+                jobs.append(job)
+        self._run(jobs)
+
+    def _known_accounts(self, roles: Iterable[str]) -> dict[str, dict[str, str]] | None:
+        """The account references the state remembers for ``roles``, or None if any is new."""
+        known = {}
+        for role in roles:
+            ref = self.state.refs.get(self.references.account_key(role))
+            if ref is None:
+                return None
+            known[role] = dict(ref)
+        return known
+
+    def _checked_accounts(self, roles: Iterable[str]) -> dict[str, dict[str, str]]:
+        """The account references of ``roles`` checked in QuickBooks, remembered in state."""
+        accounts = self.references.accounts(roles)
+        for role, ref in accounts.items():
+            self.state.refs[self.references.account_key(role)] = dict(ref)
+        return accounts
+
+    def _product_plans(
+        self,
+        latest: Mapping[str, Mapping[str, Any]],
+        accounts: Mapping[str, Mapping[str, str]],
+        suffixed: set[str],
+        found: Mapping[str, Mapping[str, Any]],
+    ) -> dict[str, Plan | MappingError]:
+        """What to do with each product (nothing is recorded or sent yet)."""
+        plans: dict[str, Plan | MappingError] = {}
         for sku, record in latest.items():
             try:
                 payload = map_product(record, accounts=accounts,
                                       inv_start_date=self.inv_start_date,
                                       suffixed=sku in suffixed)
             except MappingError as error:
-                self._reject_mapping(stream, sku, record, error)
+                plans[sku] = error
                 continue
-            job = self._upsert_job(stream, sku, record, payload, update_payload(payload))
-            if job is not None:
-                job.suffixed = sku in suffixed
-                jobs.append(job)
-        self._run(jobs)
+            plans[sku] = self._plan_upsert(PRODUCTS, sku, record, payload,
+                                           update_payload(payload), found.get(sku))
+        return plans
 
     def _colliding(self, names: Mapping[str, str]) -> set[str]:
         """SKUs whose cleaned names collide in this batch and must carry the SKU suffix.
@@ -420,34 +523,54 @@ class SyncService:
             losers.update(sku for sku in skus if sku != keeper)
         return losers
 
-    def _upsert_job(
+    def _plan_upsert(  # noqa: PLR0917 (one record's full context)
         self,
         stream: str,
         key: str,
         record: Mapping[str, Any],
         payload: dict[str, Any],
         changes: dict[str, Any],
-    ) -> Job | None:
-        """A create or sparse update job, or None when unchanged or skipped by the mode."""
+        found: Mapping[str, Any] | None = None,
+    ) -> Plan:
+        """A create or sparse update job, or the outcome when there is nothing to send.
+
+        ``found`` is QuickBooks' object when it was found by natural key in this run
+        (not in the ID map): only the fields that differ from it are sent, and
+        nothing at all when none does (a feed with its own state, like
+        ``update-products``, then does not rewrite the whole catalogue).
+        """
         content_hash = payload_hash(changes)
         entry = self.state.get(KIND[stream], key)
         mode = self.product_mode if stream == PRODUCTS else "upsert"
         if entry is None:
             if mode == "update":
-                self._skip(stream, key, "not in QuickBooks and product_mode is 'update'")
-                return None
+                return Skip("not in QuickBooks and product_mode is 'update'")
             return Job(stream, key, record, "create", payload, content_hash,
                        self._request_key(stream, key))
         if entry.content_hash == content_hash:
-            self._outcome(stream, key, "unchanged")
-            return None
+            return Unchanged()
+        if found is not None:
+            changes = changed_fields(changes, found)
+            if not changes:
+                return Unchanged(entry_of(found, content_hash))
         if mode == "create":
-            self._skip(stream, key, "already in QuickBooks and product_mode is 'create'")
-            return None
+            return Skip("already in QuickBooks and product_mode is 'create'")
         update = {**changes, "Id": entry.id, "SyncToken": entry.sync_token or "0",
                   "sparse": True}
         return Job(stream, key, record, "update", update, content_hash,
                    self._request_key(stream, key, f":{content_hash}"))
+
+    def _apply_plan(self, stream: str, key: str, plan: Plan) -> Job | None:
+        """Record a plan's outcome (unchanged, skipped); return the job to send, if any."""
+        if isinstance(plan, Job):
+            return plan
+        if isinstance(plan, Skip):
+            self._skip(stream, key, plan.reason)
+            return None
+        if plan.entry is not None:
+            self.state.put(KIND[stream], key, plan.entry)
+        self._outcome(stream, key, "unchanged")
+        return None
 
     # Customers
 
@@ -470,12 +593,22 @@ class SyncService:
             payloads[key] = (record, payload)
         if not payloads:
             return
-        self.resolver.find_customers(
+        found = self.resolver.find_customers(
             {key: payload["DisplayName"] for key, (_, payload) in payloads.items()}
         )
+        # Renamed at the source since QuickBooks got it (and not in this feed's map):
+        # the discriminator at the end of the DisplayName still finds it.
+        renamed: dict[str, str] = {}
+        for key, (record, _payload) in payloads.items():
+            if key not in found and self.state.get("customers", key) is None:
+                with contextlib.suppress(MappingError):
+                    renamed[key] = discriminator(record)
+        if renamed:
+            found.update(self.resolver.find_customers_by_discriminator(renamed))
         jobs = [
             job for key, (record, payload) in payloads.items()
-            if (job := self._upsert_job(stream, key, record, payload, payload)) is not None
+            if (job := self._apply_plan(stream, key, self._plan_upsert(
+                stream, key, record, payload, payload, found.get(key)))) is not None
         ]
         self._run(jobs)
 
@@ -488,6 +621,11 @@ class SyncService:
                 latest[document_id(record)] = record
             except MappingError as error:
                 self._reject_mapping(stream, _fallback_key(record), record, error)
+        canceled = {key: record for key, record in latest.items() if is_canceled(record)}
+        if canceled:
+            for key in canceled:
+                del latest[key]
+            self._write_canceled(stream, canceled)
         numbers: dict[str, str] = {}
         totals: dict[str, Decimal] = {}
         for key, record in list(latest.items()):
@@ -628,18 +766,123 @@ class SyncService:
             )
 
     def _find_document_dependencies(self, records: Mapping[str, Mapping[str, Any]]) -> None:
+        """Map the documents' customers and items that QuickBooks has but the map lacks.
+
+        A customer is first looked up by the DisplayName rebuilt from the document's
+        names (one ``IN`` query for the batch); those not found, e.g. because the
+        document carries an older name than the latest order, or no name at all, are
+        looked up by the discriminator every DisplayName ends with (``(#42)``).
+        """
         names: dict[str, str] = {}
+        discriminators: dict[str, str] = {}
         skus: set[str] = set()
         for record in records.values():
             key = customer_key(record)
             if self.state.get("customers", key) is None:
-                # Without a name on the document only the ID map can resolve it.
+                lookup = customer_lookup_record(record)
                 with contextlib.suppress(MappingError):
-                    names[key] = customer_display_name(customer_lookup_record(record))
+                    discriminators[key] = discriminator(lookup)
+                with contextlib.suppress(MappingError):
+                    names[key] = customer_display_name(lookup)
             skus.update(document_skus(record))
         if names:
             self.resolver.find_customers(names)
+        if discriminators:
+            self.resolver.find_customers_by_discriminator(discriminators)
         self.resolver.find_items(skus)
+
+    # Canceled documents
+
+    def _write_canceled(self, stream: str, canceled: Mapping[str, Mapping[str, Any]]) -> None:
+        """Documents canceled at the source: skip them, or void the ones already written.
+
+        Not in QuickBooks (map or DocNumber): nothing to book, ``skipped``. An invoice
+        already written is voided (``operation=void``: amounts 0, kept for the audit
+        trail). QuickBooks has no void for credit memos: one already written is kept
+        in pending as ``needs_attention`` for a person, and cleared once it is deleted
+        or zeroed in QuickBooks.
+        """
+        kind = KIND[stream]
+        entity = ENTITY_OF_KIND[kind]
+        numbers: dict[str, str] = {}
+        for key, record in canceled.items():
+            with contextlib.suppress(MappingError):
+                numbers[key] = doc_number(record.get("increment_id"))[0]
+        for key, row in self.resolver.lookup(kind, "DocNumber", numbers).items():
+            try:
+                conflict = self._document_conflict(stream, canceled[key], row)
+            except MappingError as error:
+                conflict = str(error)
+            same_date = str(row.get("TxnDate") or "") == self._txn_date_or_none(canceled[key])
+            if not conflict or (is_voided(entity, row) and same_date):
+                self.resolver.adopt(kind, key, row)
+        todo: dict[str, str] = {}
+        for key in canceled:
+            entry = self.state.get(kind, key)
+            if entry is None:
+                self._skip(stream, key, "canceled at the source and not in QuickBooks: "
+                                        "nothing to book")
+            elif stream == INVOICE and key in self.state.voided:
+                self._outcome(stream, key, "unchanged")
+            else:
+                todo[key] = entry.id
+        if not todo:
+            return
+        rows = self.client.query_in(entity, "Id", sorted(set(todo.values())))
+        by_id = {str(row.get("Id")): row for row in rows}
+        for key, qbo_id in todo.items():
+            record, current = canceled[key], by_id.get(qbo_id)
+            if current is None:
+                self.state.forget(kind, key)
+                self._skip(stream, key, f"canceled at the source; {entity} Id {qbo_id} is no "
+                                        "longer in QuickBooks")
+            elif is_voided(entity, current):
+                if stream == INVOICE:
+                    self.state.voided.add(key)
+                self._outcome(stream, key, "unchanged")
+            elif stream == INVOICE:
+                self._void_invoice(key, record, current)
+            else:
+                self._needs_attention(stream, key, record, (
+                    f"canceled at the source, but {entity} Id {qbo_id} (DocNumber "
+                    f"{current.get('DocNumber')!r}) is in QuickBooks, which cannot void a "
+                    "credit memo through its API"))
+
+    @staticmethod
+    def _txn_date_or_none(record: Mapping[str, Any]) -> str | None:
+        try:
+            return txn_date(record.get("created_at"))
+        except MappingError:
+            return None
+
+    def _void_invoice(self, key: str, record: Mapping[str, Any], row: Mapping[str, Any]) -> None:
+        payload = {"Id": str(row["Id"]), "SyncToken": str(row.get("SyncToken", "0"))}
+        if self.dry_run:
+            self._outcome(INVOICE, key, "updated")
+            return
+        rid = request_id(self.state.realm_id, "Invoice", f"void:{key}", canonical_json(payload))
+        try:
+            voided = void_document(self.client, "Invoice", payload, request_id=rid)
+        except QuickBooksFault as fault:
+            self._reject(INVOICE, key, record,
+                         f"the invoice was canceled at the source, but QuickBooks refused to "
+                         f"void Invoice Id {payload['Id']}: {fault.describe()}", fault=fault)
+            return
+        self.state.voided.add(key)
+        if voided.get("Id"):
+            self.state.put("invoices", key, entry_of(voided))
+        self._outcome(INVOICE, key, "updated")
+        self.logger.info("Voided QuickBooks Invoice Id %s: invoice %r was canceled at the "
+                         "source.", payload["Id"], key)
+
+    def _needs_attention(self, stream: str, key: str, record: Mapping[str, Any],
+                         reason: str) -> None:
+        self.results.add(stream, "skipped")
+        self.state.add_pending(stream, key, record, status="needs_attention", reason=reason,
+                               field="state", hint=CREDIT_MEMO_CANCELED_HINT)
+        self._settled(stream, key)
+        self.logger.warning("Credit memo %r needs attention: %s. Fix: %s.", key, reason,
+                            CREDIT_MEMO_CANCELED_HINT)
 
     def _missing_dependencies(self, record: Mapping[str, Any]) -> tuple[str, str]:
         """Why a document cannot be written yet (``""`` when it can), and the field."""
@@ -698,7 +941,16 @@ class SyncService:
                     self._succeeded(job, result.entity)
                     continue
                 fault = result.fault
-                follow = None if job.retried or fault is None else self._recover(job, fault)
+                try:
+                    follow = None if job.retried or fault is None else self._recover(job, fault)
+                except QuickBooksFault as error:
+                    # The recovery's own read or lookup failed: only this record is
+                    # rejected, the run and the other records go on.
+                    self._reject(job.stream, job.key, job.record,
+                                 f"QuickBooks refused the {job.operation} "
+                                 f"({fault.describe() if fault else '-'}), and the recovery "
+                                 f"failed: {error.describe()}", fault=error)
+                    continue
                 if isinstance(follow, Job):
                     next_round.append(follow)
                 elif follow is None:
@@ -760,7 +1012,7 @@ class SyncService:
         return replace(job, operation="create", payload=payload, retried=True,
                        request_key=self._request_key(job.stream, job.key, ":recreate"))
 
-    def _recover_duplicate_name(self, job: Job) -> Job | None:
+    def _recover_duplicate_name(self, job: Job) -> Job | bool | None:
         field_name = "Name" if job.stream == PRODUCTS else "DisplayName"
         name = str(job.payload.get(field_name, ""))
         if job.stream not in (PRODUCTS, CUSTOMERS) or not name:
@@ -770,9 +1022,17 @@ class SyncService:
             job.stream == CUSTOMERS or str(holder.get("Sku") or "") == job.key
         )
         if holder is not None and ours and job.operation == "create":
-            # It is this record's object (the ID map did not know it): update it.
-            self.state.put(job.kind, job.key, entry_of(holder))
+            # It is this record's object (the ID map did not know it): update what differs.
             changes = update_payload(job.payload) if job.stream == PRODUCTS else job.payload
+            changes = changed_fields(changes, holder)
+            if not changes:
+                self.state.put(job.kind, job.key, entry_of(holder, job.content_hash))
+                if job.stream == PRODUCTS:
+                    (self.state.suffixed.add if job.suffixed
+                     else self.state.suffixed.discard)(job.key)
+                self._outcome(job.stream, job.key, "unchanged")
+                return True
+            self.state.put(job.kind, job.key, entry_of(holder))
             update = {**changes, "Id": str(holder["Id"]),
                       "SyncToken": str(holder.get("SyncToken", "0")), "sparse": True}
             return replace(job, operation="update", payload=update, retried=True,

@@ -8,7 +8,7 @@ import pytest
 from myfulfillment_emulator import MyFulfillmentEmulator
 from quickbooks_emulator import QuickBooksEmulator
 
-from tests.harness import MeltanoProject
+from tests.harness import MeltanoProject, bookable_invoices
 
 pytestmark = pytest.mark.e2e
 
@@ -58,7 +58,7 @@ def test_every_feed_then_check_and_report_through_meltano(
     assert results["customers → target-quickbooks"]["customers"]["created"] == len(
         qbo_emulator.entities("Customer"))
     assert results["invoices → target-quickbooks"]["invoices"]["created"] == len(
-        mf_emulator.store.invoices())
+        bookable_invoices(mf_emulator))
     assert all(feed["pending"] == 0 for feed in report["feeds"])
     table = project.meltano("invoke", "target-quickbooks:report").stdout
     assert "Synchronisation des produits" in table

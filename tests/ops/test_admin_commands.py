@@ -95,7 +95,7 @@ def test_authorize_stores_the_token_and_prints_the_realm(
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 0, err
     assert f"realm_id: {REALM}" in out
-    stored = json.loads((tmp_path / "tokens.json").read_text())
+    stored = json.loads((tmp_path / "tokens.json").read_text())["realms"][REALM]
     assert stored["refresh_token"] == qbo.current_refresh_token()
     assert (tmp_path / "tokens.json").stat().st_mode & 0o777 == 0o600
     assert stored["refresh_token"] not in out + err
@@ -124,3 +124,17 @@ def test_report_from_state_files(tmp_path: Path) -> None:
     assert report["pending"][0]["reason"] == "price is negative"
     table = render_table(build_report({"dev:tap-to-target": state}))
     assert "Synchronisation des produits" in table and "SKU-3" in table
+
+
+def test_report_shows_mapped_products_without_status_as_synced() -> None:
+    """The target no longer stores a status per synced product (compact state)."""
+    state = {"bookmarks": {"target-quickbooks": {
+        "realm_id": REALM, "v": 1, "items": {"SKU-1": "12:0:abcd1234"},
+        "products": {"SKU-2": ["skipped", "2026-11-30T11:00:00+00:00"]},
+        "pending": {"credit_memos": {"7": {"status": "needs_attention", "reason": "r"}}},
+        "results": {}, "last_run": "2026-11-30T12:00:00+00:00"}}}
+    report = build_report({"dev:tap-to-target": state})
+    assert [(p["sku"], p["quickbooks_id"], p["status"], p["at"]) for p in report.products] == [
+        ("SKU-1", "12", "synced", "2026-11-30T12:00:00+00:00"),
+        ("SKU-2", None, "skipped", "2026-11-30T11:00:00+00:00")]
+    assert "1 needing attention" in render_table(report)

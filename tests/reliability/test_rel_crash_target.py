@@ -81,7 +81,7 @@ def test_sigkill_at_many_points_then_resume_writes_each_record_once(
     try:
         with QboProxy(emu.url) as proxy:
             config = write_config(tmp_path, target_config(
-                emu, tmp_path, api_url=proxy.api_url, batch_size=8,
+                emu, tmp_path, api_url=proxy.api_url, batch_size=8, state_interval_seconds=0,
                 max_requests_per_second=100))
             state: dict = EARLIER_TAP_STATE
             messages = recorded

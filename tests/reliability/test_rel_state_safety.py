@@ -42,7 +42,7 @@ def test_sigterm_mid_batch_stops_with_a_state_that_claims_only_confirmed_writes(
 ) -> None:
     with QuickBooksEmulator(**NO_LIMITS) as qbo, QboProxy(qbo.url) as proxy:
         config = write_config(tmp_path, target_config(qbo, tmp_path, api_url=proxy.api_url,
-                                                      batch_size=8))
+                                                      batch_size=8, state_interval_seconds=0))
         started: dict[str, int] = {}
         # The last products batch goes out after the tap's state covering all products
         # (and the customers) was read: it must not be claimed.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 from decimal import Decimal
@@ -167,11 +168,110 @@ def test_line_without_sku_rejected():
         check_totals(invoice(items=[{"qty": 1, "row_total": 1}]), stream="invoices")
 
 
-def test_unmapped_rate_falls_back_to_default_tax_code():
+def test_unmapped_rate_is_refused_not_coded_with_the_default():
     record = invoice()
-    record["items"][0]["tax_percent"] = D("8.5")
+    record["items"][1]["tax_percent"] = D("8.5")
+    with pytest.raises(MappingError, match=r"'items\[1\].tax_percent' is 8.5 %") as info:
+        map_document(record, stream="invoices", refs=REFS)
+    assert info.value.field == "items[1].tax_percent"
+    assert 'add "8.5" to tax_code_map' in info.value.hint
+
+
+def test_default_tax_code_serves_lines_without_rate_and_configs_without_map():
+    record = invoice()
+    record["items"][0]["tax_percent"] = None
     payload = map_document(record, stream="invoices", refs=REFS)
     assert payload["Line"][0]["SalesItemLineDetail"]["TaxCodeRef"] == {"value": "3"}
+    us_refs = DocumentRefs(customer={"value": "1"}, items=REFS.items,
+                           default_tax_code={"value": "TAX"},
+                           shipping_item=REFS.shipping_item,
+                           discount_account=REFS.discount_account)
+    record = invoice()
+    record["items"][1]["tax_percent"] = D("8.5")
+    payload = map_document(record, stream="invoices", refs=us_refs)
+    codes = [line["SalesItemLineDetail"]["TaxCodeRef"] for line in payload["Line"][:3]]
+    assert codes == [{"value": "TAX"}] * 3
+
+
+def three_lines_of_3335(**fields):
+    record = invoice(
+        items=[{"sku": sku, "qty": D("1"), "price": D("3.3350"), "row_total": D("3.3350"),
+                "tax_percent": D("0")} for sku in ("SKU-A", "SKU-B", "SKU-A")],
+        tax_amount=D("0"), shipping_amount=D("0"), shipping_tax_amount=D("0"),
+        discount_amount=D("0"), grand_total=D("10.01"),
+    )
+    record.update(fields)
+    return record
+
+
+def booked_total(payload):
+    """TotalAmt as QuickBooks computes it: Σ sales line amounts − discount + TotalTax."""
+    total = D(str(payload["TxnTaxDetail"]["TotalTax"]))
+    for line in payload["Line"]:
+        sign = -1 if line["DetailType"] == "DiscountLineDetail" else 1
+        total += sign * D(str(line["Amount"]))
+    return total
+
+
+def test_per_line_rounding_gets_an_explicit_rounding_line():
+    record = three_lines_of_3335()
+    assert check_totals(record, stream="invoices").grand_total == D("10.01")
+    payload = map_document(record, stream="invoices", refs=REFS)
+    assert [line["Amount"] for line in payload["Line"]] == [3.34, 3.34, 3.34, -0.01]
+    rounding = payload["Line"][-1]
+    assert rounding["Description"] == "Rounding"
+    assert rounding["SalesItemLineDetail"] == {"ItemRef": REFS.adjustment_item,
+                                               "TaxCodeRef": {"value": "6"}}
+    assert booked_total(payload) == D("10.01")
+    assert needed_settings(record, stream="invoices") == {"adjustment_item"}
+
+
+def test_rounding_line_comes_before_the_discount_and_counts_it():
+    record = three_lines_of_3335(discount_amount=D("1.00"), grand_total=D("9.01"))
+    payload = map_document(record, stream="invoices", refs=REFS)
+    assert [line["DetailType"] for line in payload["Line"]][-2:] == [
+        "SalesItemLineDetail", "DiscountLineDetail"]
+    assert booked_total(payload) == D("9.01")
+
+
+def test_exact_documents_get_no_rounding_line():
+    payload = map_document(invoice(), stream="invoices", refs=REFS)
+    assert all(line.get("Description") != "Rounding" for line in payload["Line"])
+    assert "adjustment_item" not in needed_settings(invoice(), stream="invoices")
+
+
+def test_rounding_without_adjustment_item_is_a_clear_error():
+    refs = DocumentRefs(customer={"value": "1"}, items=REFS.items, tax_codes=REFS.tax_codes)
+    with pytest.raises(MappingError, match=r"\+0.01 off grand_total.*adjustment_item") as info:
+        map_document(three_lines_of_3335(), stream="invoices", refs=refs)
+    assert info.value.field == "grand_total"
+
+
+@pytest.mark.parametrize(
+    ("shipping", "shipping_tax", "code"),
+    [(D("4.17"), D("0.83"), "3"), (D("5.00"), D("1.00"), "3"), (D("9.48"), D("0.52"), "5"),
+     (D("3.33"), D("0.18"), "5"), (D("7.00"), D("0"), "6")],
+)
+def test_shipping_tax_code_is_the_rate_that_gives_the_tax_to_the_cent(shipping, shipping_tax,
+                                                                      code):
+    tax = D("4.55") + shipping_tax
+    record = invoice(shipping_amount=shipping, shipping_tax_amount=shipping_tax,
+                     grand_total=D("29.99") + shipping + tax - D("3.00"))
+    # The default code must not be what makes this pass (it is 20 % in REFS).
+    refs = dataclasses.replace(REFS, default_tax_code={"value": "default"})
+    payload = map_document(record, stream="invoices", refs=refs)
+    shipping_line = payload["Line"][2]
+    assert shipping_line["Description"] == "Shipping"
+    assert shipping_line["SalesItemLineDetail"]["TaxCodeRef"]["value"] == code
+
+
+def test_shipping_tax_matching_no_configured_rate_is_refused():
+    record = invoice(shipping_amount=D("5.00"), shipping_tax_amount=D("0.50"),
+                     grand_total=D("37.04"))
+    with pytest.raises(MappingError, match=r"'shipping_tax_amount' \(0.50\)") as info:
+        map_document(record, stream="invoices", refs=REFS)
+    assert info.value.field == "shipping_tax_amount"
+    assert "tax_code_map" in info.value.hint
 
 
 def test_no_tax_code_at_all_leaves_it_out():

@@ -215,7 +215,7 @@ def test_transient_token_endpoint_errors_are_retried(tmp_path, intuit):
 def test_store_write_failure_is_an_auth_error(tmp_path, intuit, monkeypatch):
     store = TokenStore(tmp_path / "t.json")
 
-    def fail(_tokens):
+    def fail(_tokens, **_kw):
         raise PermissionError(13, "Permission denied")
 
     monkeypatch.setattr(store, "write", fail)
@@ -267,3 +267,57 @@ def test_refresh_logs_never_contain_tokens_or_secret(tmp_path, intuit, caplog):
     assert "Refreshed the QuickBooks access token" in caplog.text
     for secret in ("rt-initial-000", "rt-rotated-001", "at-access-001", CLIENT_SECRET):
         assert secret not in caplog.text
+
+
+class TwoRealmIntuit:
+    """Token endpoint for two companies, each with its own rotating refresh token."""
+
+    def __init__(self) -> None:
+        self.current = {"A": "rt-A-000000", "B": "rt-B-000000"}
+        self.n = 0
+
+    def token(self, request, context):
+        presented = parse_qs(request.text)["refresh_token"][0]
+        realm = next((r for r, token in self.current.items() if token == presented), None)
+        if realm is None:
+            context.status_code = 400
+            return {"error": "invalid_grant"}
+        self.n += 1
+        self.current[realm] = f"rt-{realm}-rot{self.n:03d}"
+        return {"access_token": f"at-{realm}-{self.n:03d}", "refresh_token": self.current[realm],
+                "expires_in": 3600, "token_type": "bearer"}
+
+
+def test_two_realms_sharing_a_store_keep_their_own_rotated_tokens(tmp_path, intuit,
+                                                                   requests_mock):
+    fake = TwoRealmIntuit()
+    requests_mock.post(TOKEN_URL, json=fake.token)
+    store = TokenStore(tmp_path / "quickbooks-tokens.json")
+    clock = Clock()
+    for _hour in range(3):
+        for realm in ("A", "B"):  # Meltano's config always holds the initial tokens
+            auth = make_auth(store, refresh_token=f"rt-{realm}-000000", realm_id=realm,
+                             clock=clock)
+            assert auth.access_token().startswith(f"at-{realm}-")
+        clock.now += 7200
+    assert fake.n == 6
+    assert store.realms() == ["A", "B"]
+    assert store.read("A").refresh_token == fake.current["A"]
+    assert store.read("B").refresh_token == fake.current["B"]
+
+
+def test_a_token_spent_for_another_company_is_replaced_in_both_entries(tmp_path, intuit,
+                                                                       requests_mock):
+    # Company C has no entry and a dead config token: the last resort tries the token
+    # saved for A. Spending it must not leave A holding the dead copy.
+    fake = TwoRealmIntuit()
+    requests_mock.post(TOKEN_URL, json=fake.token)
+    store = TokenStore(tmp_path / "t.json")
+    make_auth(store, refresh_token="rt-A-000000", realm_id="A").access_token()
+    make_auth(store, refresh_token="rt-C-dead00", realm_id="C").access_token()
+    assert store.read("A").refresh_token == store.read("C").refresh_token == fake.current["A"]
+    clock = Clock()
+    clock.now += 7200
+    assert make_auth(store, refresh_token="rt-A-000000", realm_id="A",
+                     clock=clock).access_token().startswith("at-A-")
+    assert store.read("A").refresh_token == fake.current["A"]

@@ -497,35 +497,66 @@ def test_failed_chunk_raises_with_partial_results(requests_mock, tmp_path):
     assert [r is not None for r in partial] == [True] * 30 + [False] * 30 + [True] * 15
 
 
-def test_query_in_many_chunks_uses_batch_queries(env):
-    respond, state = batch_server()
-    env.m.post(f"{BASE}/batch", json=respond)
-    values = [f"v{n}" for n in range(35 * 10)]
+def in_query_server(full_page_value: str = ""):
+    """Answers ``Sku IN (...)`` queries with one row per value (1001 for ``full_page_value``)."""
+    seen: list[str] = []
+
+    def respond(request, context):
+        statement = parse_qs(urlparse(request.url).query)["query"][0]
+        seen.append(statement)
+        listed = statement.split("IN (")[1].split(")")[0]
+        values = listed.replace("\\'", "\0").replace("'", "").replace("\0", "'").split(", ")
+        start = int(statement.split("STARTPOSITION ")[1].split()[0])
+        rows = [{"Sku": value} for value in values if value != "missing"]
+        if full_page_value in values:  # a full first page, then one more row
+            rows = ([*rows, *({"Sku": full_page_value, "extra": n} for n in range(len(rows), 1000))]
+                    if start == 1 else [{"Sku": full_page_value, "extra": 1000}])
+        return {"QueryResponse": {"Item": rows, "startPosition": start}}
+
+    return respond, seen
+
+
+def test_query_in_runs_each_statement_as_a_plain_query_concurrently_in_order(env, monkeypatch):
+    respond, seen = in_query_server(full_page_value="v13")
+    env.m.get(f"{BASE}/query", json=respond)
+    # requests-mock serialises sends, so concurrency is proven one level up: the first
+    # two statements must be running at the same time to pass the barrier.
+    barrier = threading.Barrier(2, timeout=10)
+    started: list[str] = []
+    run_statement = env.client._query_from
+
+    def gated(statement, start):
+        started.append(statement)
+        if len(started) <= 2:
+            barrier.wait()
+        return run_statement(statement, start)
+
+    monkeypatch.setattr(env.client, "_query_from", gated)
+    values = [f"v{n}" for n in range(35)] + ["missing", "O'Brien"]
     rows = env.client.query_in("Item", "Sku", values, chunk=10)
-    assert len(rows) == 35
-    sizes = sorted(len(body["BatchItemRequest"]) for _, body in state["requests"])
-    assert sizes == [5, 30]
-    first_query = rows[0]["q"]
-    assert first_query.startswith("SELECT * FROM Item WHERE Sku IN ('v0', 'v1'")
-    assert first_query.endswith("STARTPOSITION 1 MAXRESULTS 1000")
-    # Query-only batches get a fresh id per call: a replay would return stale rows.
-    first_ids = {rid for rid, _ in state["requests"]}
-    env.client.query_in("Item", "Sku", values, chunk=10)
-    assert first_ids.isdisjoint({rid for rid, _ in state["requests"][2:]})
+    skus = [row["Sku"] for row in rows]
+    assert list(dict.fromkeys(skus)) == [f"v{n}" for n in range(35)] + ["O'Brien"]
+    assert [row.get("extra") for row in rows if row["Sku"] == "v13"] == [None, *range(10, 1001)]
+    assert len(seen) == 5  # 4 statements + the second page of the full one
+    assert not any("/batch" in r.url for r in env.api_requests())
+    assert env.client.stats()["by_kind"] == {"query": 5}
+    assert any(r"'O\'Brien'" in statement for statement in seen)
+    assert any(statement.startswith("SELECT * FROM Item WHERE Sku IN ('v10', 'v11'")
+               and statement.endswith("STARTPOSITION 1001 MAXRESULTS 1000")
+               for statement in seen)
 
 
-def test_query_batch_fault_is_raised(env):
-    env.m.post(
-        f"{BASE}/batch",
-        json={
-            "BatchItemResponse": [
-                {"bId": "1", "Fault": fault_body("4000", "Error parsing query", "bad")["Fault"]},
-                {"bId": "2", "QueryResponse": {}},
-            ]
-        },
-    )
+def test_query_in_fault_of_one_statement_is_raised(env):
+    def respond(request, context):
+        statement = parse_qs(urlparse(request.url).query)["query"][0]
+        if "'b'" in statement:
+            context.status_code = 400
+            return fault_body("4000", "Error parsing query", "bad")
+        return {"QueryResponse": {}}
+
+    env.m.get(f"{BASE}/query", json=respond)
     with pytest.raises(QuickBooksFault, match="code 4000"):
-        env.client.query_in("Item", "Sku", ["a", "b"], chunk=1)
+        env.client.query_in("Item", "Sku", ["a", "b", "c"], chunk=1)
 
 
 def test_tokens_and_authorization_header_never_logged(env, caplog):

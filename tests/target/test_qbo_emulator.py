@@ -249,3 +249,22 @@ def test_long_in_query_is_posted_and_understood(emu, tmp_path):
     found = client.query_in("Item", "Name", wanted)
     assert sorted(row["Name"] for row in found) == ["Adjustment", "Shipping"]
     assert client.stats()["by_kind"] == {"query": 1}
+
+
+def test_void_keeps_the_invoice_with_zero_amounts(emu, tmp_path):
+    client = make_client(emu, tmp_path)
+    customer = client.create("Customer", {"DisplayName": "Void Test (#1)"},
+                             request_id=request_id(REALM, "Customer", "void-1"))
+    invoice = client.create("Invoice", {
+        "CustomerRef": {"value": customer["Id"]}, "DocNumber": "VOID-1",
+        "Line": [{"DetailType": "SalesItemLineDetail", "Amount": 10,
+                  "SalesItemLineDetail": {"ItemRef": {"value": "20"}, "Qty": 1, "UnitPrice": 10,
+                                          "TaxCodeRef": {"value": "6"}}}],
+    }, request_id=request_id(REALM, "Invoice", "void-1"))
+    voided = client.void("Invoice", {"Id": invoice["Id"], "SyncToken": invoice["SyncToken"]},
+                         request_id=request_id(REALM, "Invoice", "void-1", "void"))
+    assert float(voided["TotalAmt"]) == 0
+    assert voided["PrivateNote"].startswith("Voided")
+    assert [i["Id"] for i in emu.entities("Invoice")] == [invoice["Id"]]
+    with pytest.raises(ValueError, match="SyncToken"):
+        client.void("Invoice", {"Id": invoice["Id"]}, request_id="x")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fcntl
+import json
 import os
 import stat
 import subprocess
@@ -109,3 +110,57 @@ def test_lock_excludes_other_processes(tmp_path):
         held = subprocess.run([sys.executable, "-c", probe, str(store.lock_path)], check=False)
     free = subprocess.run([sys.executable, "-c", probe, str(store.lock_path)], check=False)
     assert (held.returncode, free.returncode) == (3, 0)
+
+
+def test_realms_are_kept_side_by_side(tmp_path):
+    store = TokenStore(tmp_path / "t.json")
+    first = tokens("refresh-a-1")
+    second = StoredTokens(refresh_token="refresh-b-1", realm_id="222", updated_at="y")
+    store.write(first)
+    store.write(second)
+    store.write(tokens("refresh-a-2"))
+    assert store.realms() == ["222", "9130350000000001"]
+    assert store.read("222") == second
+    assert store.read("9130350000000001").refresh_token == "refresh-a-2"
+    assert store.read().refresh_token == "refresh-a-2"  # most recent write
+    assert store.read("333") is None
+    data = json.loads(store.path.read_text())
+    assert set(data) == {"realms"}
+    assert stat.S_IMODE(store.path.stat().st_mode) == 0o600
+
+
+def test_single_realm_file_of_earlier_versions_is_read_and_converted(tmp_path):
+    store = TokenStore(tmp_path / "t.json")
+    store.path.write_text(json.dumps({"refresh_token": "legacy-rt", "realm_id": "111",
+                                      "updated_at": "x", "access_token": None}))
+    assert store.read("111").refresh_token == "legacy-rt"
+    assert store.read("222") is None
+    store.write(StoredTokens(refresh_token="new-rt", realm_id="222", updated_at="y"))
+    assert store.read("111").refresh_token == "legacy-rt"
+    assert store.read("222").refresh_token == "new-rt"
+    assert set(json.loads(store.path.read_text())["realms"]) == {"111", "222"}
+
+
+def test_a_broken_entry_of_another_realm_neither_blocks_nor_is_dropped(tmp_path):
+    store = TokenStore(tmp_path / "t.json")
+    store.path.write_text(json.dumps({"realms": {"111": {"realm_id": "111"}}}))
+    with pytest.raises(QuickBooksError, match=r"lacks refresh_token.*company 111"):
+        store.read("111")
+    store.write(tokens())
+    assert store.read("9130350000000001") == tokens()
+    assert json.loads(store.path.read_text())["realms"]["111"] == {"realm_id": "111"}
+    store.path.write_text('{"realms": []}')
+    with pytest.raises(QuickBooksError, match="not valid JSON token data"):
+        store.read("111")
+
+
+def test_spent_token_is_replaced_wherever_it_was_held(tmp_path):
+    store = TokenStore(tmp_path / "t.json")
+    store.write(StoredTokens(refresh_token="shared-1", realm_id="111", updated_at="x"))
+    store.write(StoredTokens(refresh_token="other-1", realm_id="222", updated_at="x"))
+    store.write(StoredTokens(refresh_token="shared-2", realm_id="333", updated_at="y"),
+                replaces="shared-1")
+    assert store.read("111").refresh_token == "shared-2"
+    assert store.read("111").realm_id == "111"
+    assert store.read("222").refresh_token == "other-1"
+    assert store.read("333").refresh_token == "shared-2"

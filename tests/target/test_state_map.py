@@ -37,13 +37,50 @@ def test_first_state_message_with_entry_is_loaded_once():
     assert state.get("items", "SKU-1").id == "101"
 
 
-def test_map_of_another_realm_is_ignored():
+def test_map_of_another_realm_is_not_used_but_kept():
     state = SyncState(REALM)
     assert not state.load_state_message({"bookmarks": {BOOKMARK: entry(realm_id="123")}})
     assert state.get("items", "SKU-1") is None
     merged = state.merged_into({"bookmarks": {BOOKMARK: entry(realm_id="123")}})
     assert merged["bookmarks"][BOOKMARK]["realm_id"] == REALM
     assert merged["bookmarks"][BOOKMARK]["items"] == {}
+    assert merged["bookmarks"][BOOKMARK]["other_realms"]["123"] == entry(realm_id="123")
+
+
+def test_switching_realm_and_back_restores_the_first_realms_map_and_pending():
+    """Review F9: a realm switch threw away the other realm's ID map and pending records."""
+    pending = {"invoices": {"9": {"status": "deferred", "reason": "r", "record": {"id": "9"}}}}
+    first = entry(realm_id="123", pending=pending)
+    other = SyncState(REALM)
+    assert not other.load_state_message({"bookmarks": {BOOKMARK: first}})
+    other.put("items", "SKU-7", MapEntry("7", "0", "aaaa0000"))
+    emitted = json.loads(json.dumps(other.merged_into({})))
+    back = SyncState("123")
+    assert back.load_state_message(emitted)
+    assert back.get("items", "SKU-1") == MapEntry("101", "3", "abcd1234")
+    assert back.get("items", "SKU-7") is None
+    assert back.pending_of("invoices") == pending["invoices"]
+    ours = back.to_bookmark()
+    assert ours["realm_id"] == "123"
+    assert ours["other_realms"][REALM]["items"] == {"SKU-7": "7:0:aaaa0000"}
+    assert "other_realms" not in ours["other_realms"][REALM]
+    again = SyncState(REALM)
+    assert again.load_state_message(json.loads(json.dumps(back.merged_into({}))))
+    assert again.get("items", "SKU-7") == MapEntry("7", "0", "aaaa0000")
+    assert set(again.to_bookmark()["other_realms"]) == {"123"}
+
+
+def test_product_status_is_kept_only_when_not_synced():
+    state = SyncState(REALM)
+    state.set_product_status("SKU-1", "rejected")
+    state.set_product_status("SKU-2", "created")
+    assert set(state.to_bookmark()["products"]) == {"SKU-1"}
+    state.set_product_status("SKU-1", "unchanged")
+    assert state.to_bookmark()["products"] == {}
+    loaded = SyncState(REALM)
+    loaded.load_state_message({"bookmarks": {BOOKMARK: entry(
+        products={"A": ["created", "x"], "B": ["skipped", "y"]})}})
+    assert loaded.products == {"B": ["skipped", "y"]}
 
 
 def test_merge_keeps_tap_bookmarks_and_replaces_only_our_entry():
@@ -76,8 +113,7 @@ def test_pending_records_round_trip_exactly():
     assert pending["code"] == "6000"
     assert pending["intuit_tid"] == "tid"
     assert json.loads(json.dumps(state.to_bookmark())) == state.to_bookmark()
-    taken = state.take_pending("invoices")
-    assert list(taken) == ["1"]
+    state.drop_pending("invoices", "1")
     assert state.pending_count() == 0
     assert "invoices" not in state.to_bookmark()["pending"]
 

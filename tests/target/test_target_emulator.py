@@ -174,3 +174,24 @@ def test_cli_exits_non_zero_after_emitting_state_when_records_are_rejected(emu, 
     assert "results" in done.stderr
     # The rotated refresh token went to the token store, not to the config.
     assert (tmp_path / "tokens.json").exists()
+
+
+def test_canceled_invoice_is_voided_in_quickbooks_and_renamed_customer_found(emu, tmp_path):
+    """Over HTTP: the client's request with ``?operation=void``, and the LIKE lookup."""
+    _target, state = run(emu, tmp_path, messages(memos=()))
+    (written,) = emu.entities("Invoice")
+    canceled = {**INVOICE, "state": "canceled"}
+    target, state = run(emu, tmp_path, [state_message(state), *messages(
+        invoices=(canceled,), memos=())])
+    assert target.results.as_dict()["invoices"]["updated"] == 1
+    (voided,) = emu.entities("Invoice")
+    assert voided["Id"] == written["Id"]
+    assert D(str(voided["TotalAmt"])) == 0
+    assert voided["PrivateNote"].startswith("Voided")
+    assert state["bookmarks"][BOOKMARK]["voided"] == ["5001"]
+    # An invoices feed with its own state, carrying an older name of the customer.
+    other = {**INVOICE, "id": "5002", "increment_id": "FA-5002",
+             "customer_firstname": "Camille", "customer_lastname": "Ancien-Nom"}
+    target, state = run(emu, tmp_path, [schema("invoices"), record("invoices", other)])
+    assert target.results.as_dict()["invoices"]["created"] == 1
+    assert not state["bookmarks"][BOOKMARK]["pending"]

@@ -76,7 +76,12 @@ class FakeQuickBooks:
         return list(self.tables.get(entity, {}).values())
 
     def writes(self) -> list[BatchOperation]:
-        return [op for kind, ops in self.calls if kind == "batch" for op in ops]  # type: ignore[union-attr]
+        return [op for kind, ops in self.calls if kind == "batch" for op in ops  # type: ignore[union-attr]
+                if op.operation != "query"]
+
+    def reads(self) -> list[tuple[str, object]]:
+        """Every read and query call (QuickBooks meters these on some plans)."""
+        return [call for call in self.calls if call[0] in ("query", "query_in", "read")]
 
     # the client interface
 
@@ -90,7 +95,8 @@ class FakeQuickBooks:
 
     def query(self, statement: str) -> list[dict]:
         self.calls.append(("query", statement))
-        match = re.match(r"SELECT \* FROM (\w+)(?: WHERE (.*))?$", statement.strip())
+        statement = re.sub(r" STARTPOSITION \d+( MAXRESULTS \d+)?$", "", statement.strip())
+        match = re.match(r"SELECT \* FROM (\w+)(?: WHERE (.*))?$", statement)
         assert match, statement
         entity, where = match.group(1), match.group(2) or ""
         include_inactive = "Active IN (true, false)" in where
@@ -100,6 +106,11 @@ class FakeQuickBooks:
             field, _, raw = cond.groups()
             values = [v.replace("\\'", "'") for v in re.findall(r"'((?:\\.|[^'])*)'", raw)]
             rows = [r for r in rows if str(r.get(field)) in values]
+        for like in re.finditer(r"(\w+) LIKE '((?:\\.|[^'])*)'", where):
+            field, raw = like.groups()
+            pattern = "^" + ".*".join(re.escape(part.replace("\\'", "'"))
+                                      for part in raw.split("%")) + "$"
+            rows = [r for r in rows if re.match(pattern, str(r.get(field, "")), re.IGNORECASE)]
         return copy.deepcopy(rows)
 
     def query_in(self, entity: str, field: str, values: Iterable[str], *,
@@ -120,7 +131,28 @@ class FakeQuickBooks:
         self.calls.append(("batch", list(operations)))
         return [self._one(op) for op in operations]
 
+    def void(self, entity: str, json_body: dict, *, request_id: str):
+        """``POST /invoice?operation=void``, as QuickBooks does it."""
+        assert entity == "Invoice", entity
+        assert request_id and len(request_id) <= 50
+        self.calls.append(("void", dict(json_body or {})))
+        current = self.tables.get("Invoice", {}).get(str((json_body or {}).get("Id")))
+        if current is None:
+            raise fault("610", "Object Not Found")
+        if str(json_body.get("SyncToken")) != current["SyncToken"]:
+            raise fault("5010", "Stale Object Error")
+        current.update(TotalAmt=0, Balance=0,
+                       PrivateNote="Voided" + (f" - {current['PrivateNote']}"
+                                               if current.get("PrivateNote") else ""),
+                       SyncToken=str(int(current["SyncToken"]) + 1))
+        for line in current.get("Line", []):
+            line["Amount"] = 0
+        return copy.deepcopy(current)
+
     def _one(self, op: BatchOperation) -> BatchResult:
+        if op.operation == "query":
+            entity = re.match(r"SELECT \* FROM (\w+)", op.query or "").group(1)
+            return BatchResult(operation=op, query_response={entity: self.query(op.query)})
         for hook in self.inject:
             injected = hook(op)
             if injected is not None:

@@ -93,11 +93,15 @@ def build_report(states: Mapping[str, Mapping[str, Any]]) -> Report:
         feed = _feed_name(state_id)
         items = entry.get("items") or {}
         statuses = entry.get("products") or {}
+        last_run = str(entry.get("last_run") or "")
         for sku in set(items) | set(statuses):
             status, at = ([*list(statuses.get(sku) or []), "", ""])[:2]
+            if not status and sku in items:
+                # The target stores no status for synced products (compact state): a
+                # mapped SKU without one was created, updated or unchanged by this feed.
+                status, at = "synced", last_run
             row = {"sku": sku, "quickbooks_id": str(items.get(sku, "")).split(":")[0] or None,
-                   "status": status or ("mapped" if sku in items else ""), "at": at,
-                   "feed": feed}
+                   "status": status, "at": at, "feed": feed}
             current = products.get(sku)
             if current is None or (row["at"] or "") >= (current["at"] or ""):
                 row["quickbooks_id"] = row["quickbooks_id"] or (current or {}).get("quickbooks_id")
@@ -154,8 +158,9 @@ def render_table(report: Report) -> str:
     lines += _table(["Feed", "Last run", "Stream", *OUTCOMES, "pending"], rows)
     if report.pending:
         rejected = sum(1 for p in report.pending if p["status"] == "rejected")
-        lines += ["", f"Waiting to be retried ({rejected} rejected, "
-                      f"{len(report.pending) - rejected} deferred)", ""]
+        attention = sum(1 for p in report.pending if p["status"] == "needs_attention")
+        lines += ["", f"Waiting to be retried ({rejected} rejected, {attention} needing "
+                      f"attention, {len(report.pending) - rejected - attention} deferred)", ""]
         lines += _table(["Feed", "Stream", "Key", "Status", "Field", "Attempts", "Reason", "Fix"],
                         [[p["feed"], p["stream"], p["key"], p["status"] or "", p["field"] or "-",
                           str(p["attempts"] or ""), (p["reason"] or "")[:160],

@@ -5,6 +5,14 @@ source item with ``Amount`` = row total; a shipping line on the shipping item;
 one ``DiscountLineDetail`` line; a credit memo adjustment line on the adjustment
 item; ``TxnTaxDetail.TotalTax`` = the source's tax, so that QuickBooks'
 ``TotalAmt`` equals the source ``grand_total`` to the cent.
+
+QuickBooks adds the *rounded* line amounts it is sent, while the source rounds
+the exact sum of its (often 4-decimal) row totals: three lines of 3.3350 are
+10.005 → 10.01 at the source but 3 × 3.34 = 10.02 in QuickBooks. When the
+payload's own total misses ``grand_total`` by such per-line rounding only, one
+explicit ``Rounding`` line on the ``adjustment_item`` (zero-rate tax code,
+no Qty/UnitPrice, may be negative) carries the difference; the item lines keep
+``Amount = round(Qty × UnitPrice, 2)`` as QuickBooks requires.
 """
 
 from __future__ import annotations
@@ -12,11 +20,12 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import ROUND_CEILING, Decimal, InvalidOperation
 from typing import Any
 
 from target_quickbooks.mappers import MappingError
 from target_quickbooks.mappers.money import (
+    CENT,
     ZERO,
     cents,
     json_amount,
@@ -165,18 +174,74 @@ def txn_date(value: object) -> str:
         ) from None
 
 
-def _tax_code(refs: DocumentRefs, rate: object) -> Ref | None:
-    if rate not in (None, ""):
-        ref = refs.tax_codes.get(rate_key(rate))
-        if ref:
-            return ref
-    return refs.default_tax_code
+def _tax_code(refs: DocumentRefs, rate: object, field_name: str) -> Ref | None:
+    """The tax code of a line's VAT rate.
+
+    The default ``tax_code`` serves lines without a rate and configurations
+    without ``tax_code_map`` (US-style companies). A rate the map lacks is an
+    error: coding a 5.5 % line with the default (say 0 %) code would book the
+    wrong VAT without anyone noticing.
+    """
+    if rate in (None, "") or not refs.tax_codes:
+        return refs.default_tax_code
+    key = rate_key(to_decimal(rate, field_name))
+    ref = refs.tax_codes.get(key)
+    if ref:
+        return ref
+    raise MappingError(
+        f"'{field_name}' is {key} %, but tax_code_map has no entry for it (it maps "
+        f"{', '.join(sorted(refs.tax_codes, key=_rate_sort_key))})",
+        field=field_name,
+        hint=f'add "{key}" to tax_code_map (VAT rate → QuickBooks tax code Id or name)',
+    )
 
 
-def _shipping_rate(totals_shipping: Decimal, shipping_tax: Decimal) -> Decimal | None:
-    if totals_shipping == ZERO:
-        return None
-    return (shipping_tax / totals_shipping * 100).quantize(Decimal("0.1"))
+def _rate_sort_key(key: str) -> tuple[int, Decimal, str]:
+    try:
+        return (0, Decimal(key), key)
+    except InvalidOperation:
+        return (1, ZERO, key)
+
+
+def _shipping_tax_code(
+    refs: DocumentRefs, shipping: Decimal, shipping_tax: Decimal, fallback: Ref | None
+) -> Ref | None:
+    """The tax code of the configured rate that explains ``shipping_tax_amount``.
+
+    The rate is not derived by division (4.17 € + 0.83 € VAT is 19.9 %, not 20 %):
+    each configured rate r is tried, and the one where ``cents(shipping × r / 100)``
+    equals the shipping tax wins (the closest within one cent; ties go to the
+    rate whose unrounded tax is nearest, then the lower rate).
+
+    Raises:
+        MappingError: ``tax_code_map`` is configured but no rate fits.
+    """
+    if not refs.tax_codes:
+        return refs.default_tax_code or fallback
+    target = cents(shipping_tax)
+    best: tuple[tuple[Decimal, Decimal, Decimal], Ref] | None = None
+    for key, ref in refs.tax_codes.items():
+        try:
+            rate = Decimal(key)
+        except InvalidOperation:
+            continue
+        exact = shipping * rate / 100
+        off = abs(cents(exact) - target)
+        if off > CENT:
+            continue
+        rank = (off, abs(exact - target), rate)
+        if best is None or rank < best[0]:
+            best = (rank, ref)
+    if best is None:
+        rates = ", ".join(sorted(refs.tax_codes, key=_rate_sort_key))
+        raise MappingError(
+            f"'shipping_tax_amount' ({shipping_tax}) on shipping_amount ({shipping}) matches "
+            f"none of the VAT rates in tax_code_map ({rates}) to the cent",
+            field="shipping_tax_amount",
+            hint="add the shipping VAT rate to tax_code_map, or fix shipping_tax_amount at "
+                 "the source",
+        )
+    return best[1]
 
 
 def _sales_line(
@@ -235,7 +300,7 @@ def map_document(record: Mapping[str, Any], *, stream: str, refs: DocumentRefs) 
         if not item:
             raise MappingError(f"no QuickBooks item for 'items[{number_}].sku' {sku!r}",
                                field=f"items[{number_}].sku")
-        code = _tax_code(refs, line.get("tax_percent"))
+        code = _tax_code(refs, line.get("tax_percent"), f"items[{number_}].tax_percent")
         first_code = first_code or code
         qty = _line_qty(line, number_)
         price = to_decimal(line.get("price"), f"items[{number_}].price", default=ZERO)
@@ -249,8 +314,8 @@ def map_document(record: Mapping[str, Any], *, stream: str, refs: DocumentRefs) 
                 "document has shipping_amount but setting `shipping_item` resolved to nothing",
                 field="shipping_amount", hint="set `shipping_item`",
             )
-        rate = _shipping_rate(totals.shipping, _amount(record, "shipping_tax_amount"))
-        code = _tax_code(refs, rate) if rate is not None else refs.default_tax_code
+        code = _shipping_tax_code(refs, totals.shipping,
+                                  _amount(record, "shipping_tax_amount"), first_code)
         lines.append(_sales_line(totals.shipping, refs.shipping_item, code or first_code,
                                  description="Shipping"))
     if totals.adjustment != ZERO:
@@ -262,13 +327,14 @@ def map_document(record: Mapping[str, Any], *, stream: str, refs: DocumentRefs) 
         code = refs.tax_codes.get("0") or refs.default_tax_code or first_code
         lines.append(_sales_line(totals.adjustment, refs.adjustment_item, code,
                                  description="Adjustment"))
+    discount_lines: list[dict[str, Any]] = []
     if totals.discount != ZERO:
         if not refs.discount_account:
             raise MappingError(
                 "document has a discount but setting `discount_account` is not configured",
                 field="discount_amount", hint="set `discount_account`",
             )
-        lines.append({
+        discount_lines.append({
             "DetailType": "DiscountLineDetail",
             "Amount": json_amount(totals.discount),
             "DiscountLineDetail": {
@@ -276,9 +342,81 @@ def map_document(record: Mapping[str, Any], *, stream: str, refs: DocumentRefs) 
                 "DiscountAccountRef": dict(refs.discount_account),
             },
         })
-    payload["Line"] = lines
-    payload["TxnTaxDetail"] = {"TotalTax": json_amount(totals.tax)}
+    tax = json_amount(totals.tax)
+    sent = [*lines, *discount_lines]
+    # Rounded amounts: every line, TotalTax, and grand_total itself.
+    rounding = _rounding(totals, payload_total(sent, Decimal(str(tax))), len(sent) + 2)
+    if rounding != ZERO:
+        if not refs.adjustment_item:
+            raise MappingError(
+                f"QuickBooks adds the line amounts rounded to the cent, which gives a total "
+                f"{-rounding:+} off grand_total ({totals.grand_total}); the difference goes on "
+                "a Rounding line, but setting `adjustment_item` resolved to nothing",
+                field="grand_total", hint="set `adjustment_item`",
+            )
+        zero_code = refs.tax_codes.get("0") or refs.default_tax_code or first_code
+        lines.append(_sales_line(rounding, refs.adjustment_item, zero_code,
+                                 description="Rounding"))
+    payload["Line"] = [*lines, *discount_lines]
+    payload["TxnTaxDetail"] = {"TotalTax": tax}
     return payload
+
+
+def payload_total(lines: Sequence[Mapping[str, Any]], tax: Decimal) -> Decimal:
+    """``TotalAmt`` as QuickBooks computes it from the lines actually sent.
+
+    Σ ``SalesItemLineDetail`` amounts − Σ ``DiscountLineDetail`` amounts +
+    ``TotalTax``, each amount as the payload carries it (rounded to the cent).
+    """
+    total = cents(tax)
+    for line in lines:
+        amount = Decimal(str(line["Amount"]))
+        if line["DetailType"] == "DiscountLineDetail":
+            total -= amount
+        elif line["DetailType"] == "SalesItemLineDetail":
+            total += amount
+    return total
+
+
+def _rounded_total(record: Mapping[str, Any], totals: Totals) -> Decimal:
+    """:func:`payload_total` from the record alone: every amount rounded as the payload does."""
+    total = sum(
+        (cents(to_decimal(line.get("row_total"), f"items[{n}].row_total"))
+         for n, line in enumerate(document_lines(record))),
+        ZERO,
+    )
+    return (total + cents(totals.shipping) + cents(totals.adjustment) - cents(totals.discount)
+            + cents(totals.tax))
+
+
+def _rounding(totals: Totals, sent_total: Decimal, rounded_amounts: int) -> Decimal:
+    """The Rounding line's amount: ``cents(grand_total)`` − what QuickBooks will compute.
+
+    :func:`check_totals` already proved the exact amounts add up to
+    ``grand_total``; what is left can only come from rounding each amount to
+    the cent (at most half a cent per rounded amount, ``grand_total`` included).
+
+    Args:
+        totals: the checked source totals.
+        sent_total: :func:`payload_total` of the lines about to be sent.
+        rounded_amounts: how many amounts were rounded to the cent.
+
+    Raises:
+        MappingError: the difference is larger than rounding can explain.
+    """
+    difference = cents(totals.grand_total) - sent_total
+    if difference == ZERO:
+        return ZERO
+    limit = (rounded_amounts * CENT / 2).quantize(CENT, rounding=ROUND_CEILING)
+    if abs(difference) > limit:
+        raise MappingError(
+            f"QuickBooks would book TotalAmt {sent_total} (Σ line amounts rounded to the cent "
+            f"- discount + TotalTax) but grand_total is {totals.grand_total}: a difference of "
+            f"{difference:+}, more than the {limit} per-line rounding can explain",
+            field="grand_total",
+            hint="fix the amounts at the source; QuickBooks would book a different total",
+        )
+    return difference
 
 
 def needed_settings(record: Mapping[str, Any], *, stream: str) -> set[str]:
@@ -292,6 +430,12 @@ def needed_settings(record: Mapping[str, Any], *, stream: str) -> set[str]:
         _amount(record, "adjustment_positive") - _amount(record, "adjustment_negative") != ZERO
     ):
         needs.add("adjustment_item")
+    try:
+        totals = check_totals(record, stream=stream)
+        if cents(totals.grand_total) != _rounded_total(record, totals):
+            needs.add("adjustment_item")  # for the Rounding line
+    except MappingError:
+        pass  # the record is refused with that error when it is mapped
     return needs
 
 

@@ -85,8 +85,9 @@ class QuickBooksAuth:
             client_id: Intuit app client id.
             client_secret: Intuit app client secret.
             refresh_token: refresh token from config; used only when the token
-                store is empty (or holds another realm), or as a last resort
-                when the stored token is refused.
+                store holds nothing for ``realm_id`` (then, as a last resort, the
+                tokens saved for other companies are tried), or when the stored
+                token is refused.
             realm_id: QuickBooks company id.
             environment: ``sandbox`` or ``production``.
             discovery_url: OpenID discovery document URL overriding
@@ -251,18 +252,7 @@ class QuickBooksAuth:
 
     def _refresh_locked(self, *, failed_token: str | None, force: bool) -> str:
         with self.token_store.locked():
-            stored = self.token_store.read()
-            other_realm: StoredTokens | None = None
-            if stored is not None and stored.realm_id != self.realm_id:
-                self.logger.warning(
-                    "Token store %s holds company %s, not %s; using the configured refresh token.",
-                    self.token_store.path,
-                    stored.realm_id,
-                    self.realm_id,
-                )
-                # Kept as a last resort: after a run with a wrong realm_id the store holds
-                # the rotated token under that realm, and the config's token is dead.
-                other_realm, stored = stored, None
+            stored = self.token_store.read(self.realm_id)
             if stored is not None:
                 register_secret(stored.refresh_token, stored.access_token)
                 if (
@@ -280,14 +270,25 @@ class QuickBooksAuth:
                 stored is None or stored.refresh_token != self._config_refresh_token
             ):
                 candidates.append(("config refresh_token", self._config_refresh_token))
-            if other_realm is not None and other_realm.refresh_token != self._config_refresh_token:
-                register_secret(other_realm.refresh_token, other_realm.access_token)
-                candidates.append((f"token store {self.token_store.path} (saved for company "
-                                   f"{other_realm.realm_id})", other_realm.refresh_token))
+            if stored is None:
+                # Last resort, newest first: after a run with a mistyped realm_id the rotated
+                # token sits under that id and the config's is dead. A token spent this way
+                # is replaced in every entry that held it (TokenStore.write), so the other
+                # company's entry keeps working even when the token really was its own.
+                tried = {token for _, token in candidates}
+                for realm in reversed(self.token_store.realms()):
+                    other = self.token_store.read(realm)
+                    if other is None or other.refresh_token in tried:
+                        continue
+                    register_secret(other.refresh_token, other.access_token)
+                    tried.add(other.refresh_token)
+                    candidates.append((f"token store {self.token_store.path} (saved for "
+                                       f"company {realm})", other.refresh_token))
             if not candidates:
                 raise AuthError(
-                    f"No QuickBooks refresh token: the token store {self.token_store.path} is "
-                    f"empty and config has no refresh_token. {AUTHORIZE_HINT}"
+                    f"No QuickBooks refresh token: the token store {self.token_store.path} holds "
+                    f"none for company {self.realm_id} and config has no refresh_token. "
+                    f"{AUTHORIZE_HINT}"
                 )
             refused: list[str] = []
             for source, refresh_token in candidates:
@@ -330,7 +331,7 @@ class QuickBooksAuth:
                     client = self._auth_client_instance()
                     self._reset_client(client, refresh_token)
                     client.refresh(refresh_token=refresh_token)
-                    tokens = self._persist(client, self.realm_id)
+                    tokens = self._persist(client, self.realm_id, replaces=refresh_token)
             except AuthClientError as exc:
                 error, description = _oauth_error(exc)
                 if error == "invalid_grant":
@@ -367,8 +368,14 @@ class QuickBooksAuth:
             history=history,
         )
 
-    def _persist(self, client: AuthClient, realm_id: str) -> StoredTokens:
-        """Store the new tokens before anyone uses them (the old refresh token may be dead)."""
+    def _persist(
+        self, client: AuthClient, realm_id: str, *, replaces: str | None = None
+    ) -> StoredTokens:
+        """Store the new tokens before anyone uses them (the old refresh token may be dead).
+
+        ``replaces`` is the refresh token just spent: every store entry holding it
+        gets the new tokens, so no company is left with a dead copy.
+        """
         access_token: Any = client.access_token
         new_refresh: Any = client.refresh_token
         if not access_token or not new_refresh:
@@ -389,7 +396,7 @@ class QuickBooksAuth:
             refresh_expires_at=now + float(refresh_expires_in) if refresh_expires_in else None,
         )
         try:
-            self.token_store.write(tokens)
+            self.token_store.write(tokens, replaces=replaces)
         except OSError as exc:
             raise AuthError(
                 f"QuickBooks issued a new refresh token but it could not be saved to "
