@@ -14,6 +14,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+# singer-sdk's own env-var parser (the one `--config ENV` uses); it lives in a
+# private module, so a singer-sdk upgrade is checked by tests/ops.
 from singer_sdk.configuration._dict_config import parse_environment_config
 
 from target_quickbooks.settings import CONFIG_SCHEMA
