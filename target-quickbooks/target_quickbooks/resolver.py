@@ -34,7 +34,7 @@ class LookupClient(Protocol):
     """The part of ``QuickBooksClient`` the resolver uses."""
 
     def query_in(self, entity: str, field: str, values: Iterable[str], *,
-                 extra_where: str = "", chunk: int = 200) -> list[dict]:
+                 extra_where: str = "", chunk: int = 500) -> list[dict]:
         """Objects whose field is one of values."""
         ...
 
