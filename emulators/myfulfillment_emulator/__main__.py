@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import signal
 import sys
-import threading
-from types import FrameType
+
+from emulator_support.serving import serve_until_signal
 
 from myfulfillment_emulator.server import MyFulfillmentEmulator
 
@@ -42,18 +41,7 @@ def main(argv: list[str] | None = None) -> int:
     except (OSError, ValueError) as error:
         print(f"myfulfillment-emulator: {error}", file=sys.stderr)
         return 2
-    stopping = threading.Event()
-
-    def request_stop(_signum: int, _frame: FrameType | None) -> None:
-        stopping.set()
-
-    signal.signal(signal.SIGTERM, request_stop)
-    signal.signal(signal.SIGINT, request_stop)
-    print(f"myFulfillment emulator listening on {emulator.url}", flush=True)
-    while not stopping.wait(0.5):
-        pass
-    emulator.stop()
-    return 0
+    return serve_until_signal(emulator, "myFulfillment emulator")
 
 
 if __name__ == "__main__":

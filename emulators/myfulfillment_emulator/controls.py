@@ -10,9 +10,10 @@ from __future__ import annotations
 import secrets
 import threading
 import time
-from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
+
+from emulator_support.counters import Counters
 
 
 class Clock:
@@ -141,51 +142,26 @@ class FaultQueue:
             self._faults.clear()
 
 
-class Stats:
+class Stats(Counters):
     """Request counters for tests and the benchmark (API calls only, not admin calls)."""
 
     def __init__(self) -> None:
         """Start at zero."""
-        self._lock = threading.Lock()
-        self.reset()
-
-    def reset(self) -> None:
-        """Set every counter back to zero."""
-        with self._lock:
-            self._requests = 0
-            self._by_path: Counter[str] = Counter()
-            self._logins = 0
-            self._rate_limited = 0
-            self._faults = 0
+        super().__init__(requests=0, by_path=(), logins=0, rate_limited=0, faults=0)
 
     def request(self, path: str) -> None:
         """Count one API request to ``path`` (relative to ``/api``, without query)."""
-        with self._lock:
-            self._requests += 1
-            self._by_path[path] += 1
+        self.add("requests")
+        self.add("by_path", key=path)
 
     def login(self) -> None:
         """Count one token issued."""
-        with self._lock:
-            self._logins += 1
+        self.add("logins")
 
     def rate_limited(self) -> None:
         """Count one request refused by the rate limit."""
-        with self._lock:
-            self._rate_limited += 1
+        self.add("rate_limited")
 
     def fault(self) -> None:
         """Count one request answered by an injected fault."""
-        with self._lock:
-            self._faults += 1
-
-    def snapshot(self) -> dict[str, object]:
-        """Counters as a JSON-ready dict."""
-        with self._lock:
-            return {
-                "requests": self._requests,
-                "by_path": dict(self._by_path),
-                "logins": self._logins,
-                "rate_limited": self._rate_limited,
-                "faults": self._faults,
-            }
+        self.add("faults")

@@ -11,13 +11,14 @@ from __future__ import annotations
 import json
 import re
 import sys
-import threading
 import time
 from collections.abc import Callable
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
+
+from emulator_support.serving import BackgroundServer
 
 from myfulfillment_emulator.controls import Clock, FaultQueue, RateLimiter, Stats, TokenBook
 from myfulfillment_emulator.dataset import Dataset, Record, load
@@ -125,8 +126,7 @@ class MyFulfillmentEmulator:
         self.rate_limiter = RateLimiter(self.clock, rate_limit_per_minute)
         self.faults = FaultQueue()
         self._stats = Stats()
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
+        self._serving: BackgroundServer | None = None
 
     @property
     def url(self) -> str:
@@ -140,28 +140,22 @@ class MyFulfillmentEmulator:
 
     def start(self) -> MyFulfillmentEmulator:
         """Bind the socket and serve from a background thread."""
-        if self._server is not None:
+        if self._serving is not None:
             raise RuntimeError("emulator already started")
         server = ThreadingHTTPServer((self.host, self.port), _Handler)
         server.daemon_threads = True
         server.emulator = self  # type: ignore[attr-defined]
-        self._server = server
         self.port = server.server_address[1]
-        self._thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1},
-                                        name=f"myfulfillment-emulator-{self.port}", daemon=True)
-        self._thread.start()
+        self._serving = BackgroundServer(server, f"myfulfillment-emulator-{self.port}",
+                                         poll_interval=0.1).start()
         return self
 
     def stop(self) -> None:
         """Stop serving and release the port."""
-        if self._server is None:
+        if self._serving is None:
             return
-        self._server.shutdown()
-        self._server.server_close()
-        if self._thread is not None:
-            self._thread.join()
-        self._server = None
-        self._thread = None
+        self._serving.stop()
+        self._serving = None
 
     def __enter__(self) -> MyFulfillmentEmulator:
         """Start on entering a ``with`` block."""

@@ -7,10 +7,9 @@ service would be); it prints one line with its URL and stops cleanly on SIGTERM/
 from __future__ import annotations
 
 import argparse
-import signal
 import sys
-import threading
-from types import FrameType
+
+from emulator_support.serving import serve_until_signal
 
 from .emulator import QuickBooksEmulator
 
@@ -61,20 +60,7 @@ def main(argv: list[str] | None = None) -> int:
         batch_per_minute=args.batch_per_minute, max_concurrent=args.max_concurrent,
         time_scale=args.time_scale, latency_ms=args.latency_ms, country=args.country,
         state_file=args.state_file)
-    stop = threading.Event()
-
-    def _on_signal(signum: int, frame: FrameType | None) -> None:
-        stop.set()
-
-    signal.signal(signal.SIGTERM, _on_signal)
-    signal.signal(signal.SIGINT, _on_signal)
-    emulator.start()
-    print(f"QuickBooks emulator listening on {emulator.url}", flush=True)
-    try:
-        stop.wait()
-    finally:
-        emulator.stop()
-    return 0
+    return serve_until_signal(emulator.start(), "QuickBooks emulator")
 
 
 if __name__ == "__main__":

@@ -20,6 +20,32 @@ from .validation import WriteOptions, check_fields, to_bool, validate
 MAX_BATCH_ITEMS = 30
 
 
+def _required_id(payload: dict[str, Any]) -> str:
+    """The ``Id`` a delete or void targets (2020 when missing)."""
+    object_id = str(payload.get("Id") or "")
+    if not object_id:
+        raise faults.required("Id")
+    return object_id
+
+
+def _current(spec: EntitySpec, object_id: str, payload: dict[str, Any], view: View
+             ) -> dict[str, Any]:
+    """The stored record a change targets, once the payload's ``SyncToken`` matches it.
+
+    Why: update, delete and void all refuse a missing id (610), a missing SyncToken (2020)
+    and a stale one (5010) the same way, so a connector's retries see one behaviour.
+    """
+    existing = view.get(spec.name, object_id)
+    if existing is None:
+        raise faults.not_found(spec.name, object_id)
+    if payload.get("SyncToken") in (None, ""):
+        raise faults.required("SyncToken")
+    if str(payload["SyncToken"]) != existing["SyncToken"]:
+        raise faults.stale(spec.name, object_id, str(payload["SyncToken"]),
+                           existing["SyncToken"])
+    return existing
+
+
 class CompanyApi:
     """The operations of ``/v3/company/{realm}/...`` on one company.
 
@@ -48,14 +74,7 @@ class CompanyApi:
         with self.company.lock:
             if payload.get("Id") not in (None, ""):
                 object_id = str(payload["Id"])
-                existing = view.get(spec.name, object_id)
-                if existing is None:
-                    raise faults.not_found(spec.name, object_id)
-                if payload.get("SyncToken") in (None, ""):
-                    raise faults.required("SyncToken")
-                if str(payload["SyncToken"]) != existing["SyncToken"]:
-                    raise faults.stale(spec.name, object_id, str(payload["SyncToken"]),
-                                       existing["SyncToken"])
+                existing = _current(spec, object_id, payload, view)
                 if to_bool("sparse", payload.get("sparse", False)):
                     merged = copy.deepcopy(existing)
                     merged.update(copy.deepcopy(payload))
@@ -78,17 +97,8 @@ class CompanyApi:
             raise faults.invalid_value(spec.name, payload, "a JSON object is expected")
         view = view or View(self.company)
         with self.company.lock:
-            object_id = str(payload.get("Id") or "")
-            if not object_id:
-                raise faults.required("Id")
-            existing = view.get(spec.name, object_id)
-            if existing is None:
-                raise faults.not_found(spec.name, object_id)
-            if payload.get("SyncToken") in (None, ""):
-                raise faults.required("SyncToken")
-            if str(payload["SyncToken"]) != existing["SyncToken"]:
-                raise faults.stale(spec.name, object_id, str(payload["SyncToken"]),
-                                   existing["SyncToken"])
+            object_id = _required_id(payload)
+            _current(spec, object_id, payload, view)
             self.company.delete(spec.name, object_id)
             return {"domain": "QBO", "status": "Deleted", "Id": object_id}
 
@@ -107,17 +117,8 @@ class CompanyApi:
             raise faults.invalid_value(spec.name, payload, "a JSON object is expected")
         view = view or View(self.company)
         with self.company.lock:
-            object_id = str(payload.get("Id") or "")
-            if not object_id:
-                raise faults.required("Id")
-            existing = view.get(spec.name, object_id)
-            if existing is None:
-                raise faults.not_found(spec.name, object_id)
-            if payload.get("SyncToken") in (None, ""):
-                raise faults.required("SyncToken")
-            if str(payload["SyncToken"]) != existing["SyncToken"]:
-                raise faults.stale(spec.name, object_id, str(payload["SyncToken"]),
-                                   existing["SyncToken"])
+            object_id = _required_id(payload)
+            existing = _current(spec, object_id, payload, view)
             record = copy.deepcopy(existing)
             zero = Decimal(0)
             for line in record.get("Line") or []:

@@ -10,11 +10,12 @@ from __future__ import annotations
 import copy
 import json
 import os
-import threading
 from decimal import Decimal
 from pathlib import Path
 from types import TracebackType
 from typing import Any
+
+from emulator_support.serving import BackgroundServer
 
 from .entities import SPECS, spec_for
 from .faults import QboFault
@@ -83,34 +84,28 @@ class QuickBooksEmulator:
         throttle = Throttle(Limits(per_minute, per_second, batch_per_minute, max_concurrent),
                             time_scale)
         self._state = EmulatorState(company, oauth_server, throttle, latency_ms)
-        self._server: EmulatorHTTPServer | None = None
-        self._thread: threading.Thread | None = None
+        self._serving: BackgroundServer | None = None
         if self.state_file and self.state_file.exists():
             self._load_state(self.state_file)
 
     # -- lifecycle -------------------------------------------------------------------
     def start(self) -> QuickBooksEmulator:
         """Bind and serve in a background thread; returns self."""
-        if self._server is not None:
+        if self._serving is not None:
             return self
-        self._server = EmulatorHTTPServer((self.host, self.port), self._state, self)
-        self.port = self._server.server_address[1]
+        server = EmulatorHTTPServer((self.host, self.port), self._state, self)
+        self.port = server.server_address[1]
         self._state.base_url = self.url
-        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,),
-                                        name=f"quickbooks-emulator:{self.port}", daemon=True)
-        self._thread.start()
+        self._serving = BackgroundServer(server, f"quickbooks-emulator:{self.port}",
+                                         poll_interval=0.05).start()
         return self
 
     def stop(self) -> None:
         """Stop serving (and write ``state_file`` if configured)."""
-        if self._server is None:
+        if self._serving is None:
             return
-        self._server.shutdown()
-        self._server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-        self._server = None
-        self._thread = None
+        self._serving.stop(timeout=5)
+        self._serving = None
         if self.state_file:
             self._save_state(self.state_file)
 

@@ -19,6 +19,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from emulator_support.counters import Counters
+
 from . import faults, oauth
 from .api import CompanyApi
 from .entities import BY_PATH, SPECS, spec_for
@@ -68,42 +70,22 @@ def fault_reply(fault: QboFault) -> Reply:
     return json_reply(fault.status, fault.body())
 
 
-class Stats:
+class Stats(Counters):
     """Request counters exposed by ``stats()`` (thread-safe)."""
 
     def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self.reset()
+        super().__init__(requests=0, by_kind=KINDS, throttled=0, faults_injected=0,
+                         replayed=0, by_status=())
 
-    def reset(self) -> None:
-        """Zero every counter."""
-        with self._lock:
-            self.requests = 0
-            self.by_kind = dict.fromkeys(KINDS, 0)
-            self.by_status: dict[str, int] = {}
-            self.throttled = 0
-            self.faults_injected = 0
-            self.replayed = 0
-
-    def add(self, name: str, amount: int = 1) -> None:
-        """Increment a top-level counter or a ``by_kind`` one."""
-        with self._lock:
-            if name in self.by_kind:
-                self.by_kind[name] += amount
-            else:
-                setattr(self, name, getattr(self, name) + amount)
+    def add(self, name: str, amount: int = 1, *, key: str | None = None) -> None:
+        """Increment a top-level counter or, for a kind of request, its ``by_kind`` one."""
+        if key is None and name in KINDS:
+            name, key = "by_kind", name
+        super().add(name, amount, key=key)
 
     def status(self, status: int) -> None:
         """Count an answered status."""
-        with self._lock:
-            self.by_status[str(status)] = self.by_status.get(str(status), 0) + 1
-
-    def snapshot(self) -> dict[str, Any]:
-        """Return a copy of the counters."""
-        with self._lock:
-            return {"requests": self.requests, "by_kind": dict(self.by_kind),
-                    "throttled": self.throttled, "faults_injected": self.faults_injected,
-                    "replayed": self.replayed, "by_status": dict(self.by_status)}
+        self.add("by_status", key=str(status))
 
 
 class EmulatorState:

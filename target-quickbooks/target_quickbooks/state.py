@@ -78,6 +78,19 @@ def json_safe(value: Any) -> Any:
     return value
 
 
+def without_entry(state: Mapping[str, Any]) -> dict[str, Any]:
+    """A shallow copy of a STATE value without this target's entry.
+
+    Every STATE message of the tap carries back the (old) ID map it was given;
+    keeping those copies would make memory grow with the catalog for nothing,
+    since :meth:`SyncState.merged_into` puts the current entry back on emit.
+    """
+    bookmarks = state.get("bookmarks")
+    if not isinstance(bookmarks, Mapping) or BOOKMARK not in bookmarks:
+        return dict(state)
+    return {**state, "bookmarks": {k: v for k, v in bookmarks.items() if k != BOOKMARK}}
+
+
 class SyncState:
     """The ID map, pending records and results of one realm."""
 

@@ -25,7 +25,7 @@ from target_quickbooks.settings import (
     DEFAULT_TOKEN_STORE,
 )
 from target_quickbooks.sinks import CustomersSink, DocumentsSink, ProductsSink, QuickBooksSink
-from target_quickbooks.state import SyncState
+from target_quickbooks.state import SyncState, without_entry
 from target_quickbooks.writer import STREAM_ALIASES, STREAMS, SyncService, canonical_stream
 
 SINKS: dict[str, type[QuickBooksSink]] = {
@@ -197,6 +197,10 @@ class TargetQuickBooks(Target):
                 )
                 if self.dry_run:
                     self.service.use_state(copy.deepcopy(self.sync_state))
+            if isinstance(value, dict) and not self.dry_run:
+                # The map now lives in ``sync_state``; the tap's copies are dropped.
+                value = without_entry(value)
+                message_dict = {**message_dict, "value": value}
             super()._process_state_message(message_dict)
             if isinstance(value, dict) and not self._records_seen:
                 self._incoming_state = copy.deepcopy(value)

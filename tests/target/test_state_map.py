@@ -10,7 +10,7 @@ from decimal import Decimal
 
 from singer_sdk import Tap
 from singer_sdk import typing as th
-from target_quickbooks.state import BOOKMARK, MapEntry, SyncState, json_safe
+from target_quickbooks.state import BOOKMARK, MapEntry, SyncState, json_safe, without_entry
 
 REALM = "9130350000000001"
 
@@ -143,3 +143,12 @@ def test_singer_sdk_tap_re_emits_our_bookmark_before_records():
     messages = [json.loads(line) for line in out.getvalue().splitlines()]
     assert messages[0]["type"] == "STATE"
     assert messages[0]["value"]["bookmarks"][BOOKMARK] == entry()
+
+
+def test_incoming_states_are_kept_without_the_old_map() -> None:
+    big = {"realm_id": "1", "items": {f"SKU-{n}": f"{n}:0:abcd" for n in range(1000)}}
+    value = {"bookmarks": {"products": {"replication_key_value": "x"}, BOOKMARK: big}}
+    stripped = without_entry(value)
+    assert stripped == {"bookmarks": {"products": {"replication_key_value": "x"}}}
+    assert BOOKMARK in value["bookmarks"]  # the message itself is not changed
+    assert without_entry({"bookmarks": {}}) == {"bookmarks": {}}
