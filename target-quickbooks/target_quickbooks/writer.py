@@ -422,16 +422,26 @@ class SyncService:
         self._outcome(stream, key, "skipped")
         self.logger.info("Skipped %s record %r: %s", stream, key, reason)
 
+    def _latest_by_key(
+        self,
+        stream: str,
+        records: Iterable[Mapping[str, Any]],
+        key_of: Callable[[Mapping[str, Any]], str],
+    ) -> dict[str, Mapping[str, Any]]:
+        """The last record of each source key; a record without a key is rejected."""
+        latest: dict[str, Mapping[str, Any]] = {}
+        for record in records:
+            try:
+                latest[key_of(record)] = record
+            except MappingError as error:
+                self._reject_mapping(stream, _fallback_key(record), record, error)
+        return latest
+
     # Products
 
     def _write_products(self, records: list[Mapping[str, Any]]) -> None:
         stream = PRODUCTS
-        latest: dict[str, Mapping[str, Any]] = {}
-        for record in records:
-            try:
-                latest[product_sku(record)] = record
-            except MappingError as error:
-                self._reject_mapping(stream, _fallback_key(record), record, error)
+        latest = self._latest_by_key(stream, records, product_sku)
         typed: dict[str, str] = {}
         names: dict[str, str] = {}
         for sku, record in list(latest.items()):
@@ -615,12 +625,7 @@ class SyncService:
     # Invoices and credit memos
 
     def _write_documents(self, stream: str, records: list[Mapping[str, Any]]) -> None:
-        latest: dict[str, Mapping[str, Any]] = {}
-        for record in records:
-            try:
-                latest[document_id(record)] = record
-            except MappingError as error:
-                self._reject_mapping(stream, _fallback_key(record), record, error)
+        latest = self._latest_by_key(stream, records, document_id)
         canceled = {key: record for key, record in latest.items() if is_canceled(record)}
         if canceled:
             for key in canceled:

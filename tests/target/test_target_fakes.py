@@ -12,17 +12,12 @@ import copy
 import re
 from collections.abc import Callable, Iterable
 
+from quickbooks_emulator.store import SEED_ACCOUNTS
 from target_quickbooks.qbo import BatchOperation, BatchResult, FaultError, QuickBooksFault
 
 REALM = "9130350000000001"
-ACCOUNTS = [
-    ("79", "Sales of Product Income", "Income", "SalesOfProductIncome"),
-    ("1", "Services", "Income", "ServiceFeeIncome"),
-    ("80", "Cost of Goods Sold", "Cost of Goods Sold", "SuppliesMaterialsCogs"),
-    ("81", "Inventory Asset", "Other Current Asset", "Inventory"),
-    ("86", "Discounts given", "Income", "DiscountsRefundsGiven"),
-    ("35", "Checking", "Bank", "Checking"),
-]
+# The same chart of accounts as the emulator's company (one source of truth).
+ACCOUNTS = SEED_ACCOUNTS
 TAX_CODES = [("3", "TVA 20%"), ("4", "TVA 10%"), ("5", "TVA 5,5%"), ("6", "TVA 0%")]
 CONFIG = {
     "client_id": "demo-client-id",
