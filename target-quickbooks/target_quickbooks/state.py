@@ -22,8 +22,13 @@ Layout of the entry (compact on purpose; it travels through every run)::
      "other_realms": {realm_id: entry}}  # entries of other companies, kept verbatim
 
 Only what QuickBooks confirmed is written to the maps. A product whose last outcome
-is created, updated or unchanged has no ``products`` entry: ``report`` shows every
-mapped SKU without one as synced, which keeps the state small for large catalogues.
+is created, updated or unchanged (or skipped while mapped: it is in QuickBooks) has
+no ``products`` entry: ``report`` shows every mapped SKU without one as synced,
+which keeps the state small for large catalogues.
+
+During a run the four maps live in an :class:`~target_quickbooks.idmap.IdMap`
+(SQLite), filled straight from the STATE line and written straight into the next
+one (:mod:`target_quickbooks.state_json`): memory does not grow with the catalogue.
 """
 
 from __future__ import annotations
@@ -34,11 +39,14 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, TextIO
 
-BOOKMARK = "target-quickbooks"
+from target_quickbooks.idmap import MAPS, IdMap
+from target_quickbooks.state_json import BOOKMARK, write_state_line
+
 STATE_VERSION = 1
-MAPS = ("items", "customers", "invoices", "credit_memos")
+__all__ = ["BOOKMARK", "ENTITY_OF_KIND", "MAPS", "MapEntry", "SyncState", "json_safe",
+           "without_entry"]
 #: QuickBooks entity of each ID map (the one table; writer and resolver both use it).
 ENTITY_OF_KIND = {"items": "Item", "customers": "Customer", "invoices": "Invoice",
                   "credit_memos": "CreditMemo"}
@@ -97,7 +105,7 @@ class SyncState:
     def __init__(self, realm_id: str, *, logger: logging.Logger | None = None) -> None:
         self.realm_id = str(realm_id)
         self.logger = logger or logging.getLogger(__name__)
-        self.maps: dict[str, dict[str, str]] = {name: {} for name in MAPS}
+        self.idmap = IdMap()
         self.suffixed: set[str] = set()
         self.voided: set[str] = set()
         self.refs: dict[str, dict[str, str]] = {}
@@ -114,22 +122,33 @@ class SyncState:
 
     # Loading and emitting
 
-    def load_state_message(self, value: Mapping[str, Any] | None) -> bool:
+    def load_state_message(self, value: Mapping[str, Any] | None,
+                           maps: IdMap | None = None) -> bool:
         """Read the entry from a STATE message value, once (the first that has one).
 
         Later STATE messages carry the tap's copy of the same, older, entry: they
         are ignored. An entry for another realm is ignored with a warning.
+        ``maps`` holds the entry's maps when the line was read by
+        :func:`~target_quickbooks.state_json.decode_state_line` (the entry then has
+        no map keys); it becomes this state's map, or is closed.
 
         Returns:
             True when this message's entry was loaded.
         """
         if self.loaded or not isinstance(value, Mapping):
+            if maps is not None:
+                maps.close()
             return False
         bookmarks = value.get("bookmarks")
         entry = bookmarks.get(BOOKMARK) if isinstance(bookmarks, Mapping) else None
         if not isinstance(entry, Mapping):
+            if maps is not None:
+                maps.close()
             return False
         self.loaded = True
+        if maps is not None:
+            self.idmap.close()
+            self.idmap = maps
         others = entry.get("other_realms")
         self.other_realms = {str(realm): dict(item) for realm, item in
                              (others.items() if isinstance(others, Mapping) else [])
@@ -137,7 +156,12 @@ class SyncState:
         current = {key: value for key, value in entry.items() if key != "other_realms"}
         realm = str(entry.get("realm_id"))
         if realm != self.realm_id:
-            self.other_realms[realm] = current
+            # Kept verbatim for that realm: the streamed maps go back into the entry.
+            self.other_realms[realm] = {**current, **{
+                kind: {**self.idmap.as_dict(kind), **dict(current.get(kind) or {})}
+                for kind in MAPS}}
+            self.idmap.close()
+            self.idmap = IdMap()
             mine = self.other_realms.pop(self.realm_id, None)
             if mine is None:
                 self.logger.warning(
@@ -156,7 +180,7 @@ class SyncState:
         for name in MAPS:
             raw = entry.get(name)
             if isinstance(raw, Mapping):
-                self.maps[name] = {str(key): str(item) for key, item in raw.items()}
+                self.idmap.load(name, raw.items())
         self.suffixed = {str(sku) for sku in entry.get("suffixed") or []}
         self.voided = {str(key) for key in entry.get("voided") or []}
         refs = entry.get("refs")
@@ -173,10 +197,21 @@ class SyncState:
         self.last_run = entry.get("last_run")
 
     def to_bookmark(self) -> dict[str, Any]:
-        """The entry to write under ``bookmarks["target-quickbooks"]``."""
+        """The entry to write under ``bookmarks["target-quickbooks"]``, maps included.
+
+        Builds every map as a dict: for tests and tools. Runs write states with
+        :meth:`write_merged`, which streams the maps.
+        """
+        entry = self._entry_without_maps()
+        for name in MAPS:
+            entry[name] = self.idmap.as_dict(name)
+        return entry
+
+    def _entry_without_maps(self) -> dict[str, Any]:
+        """The entry with None in place of each map (filled in by the writer)."""
         entry: dict[str, Any] = {"realm_id": self.realm_id, "v": STATE_VERSION}
         for name in MAPS:
-            entry[name] = dict(sorted(self.maps[name].items()))
+            entry[name] = None
         entry["suffixed"] = sorted(self.suffixed)
         if self.voided:
             entry["voided"] = sorted(self.voided)
@@ -202,11 +237,35 @@ class SyncState:
         bookmarks[BOOKMARK] = self.to_bookmark()
         return merged
 
+    def write_merged(self, out: TextIO, state: Mapping[str, Any] | None) -> None:
+        """Write ``state`` (the tap's latest) with this entry as one STATE value line.
+
+        The same JSON as ``merged_into`` serialised, but the maps are streamed from
+        SQLite: no copy of them is built in memory.
+        """
+        write_state_line(out, without_entry(state or {}), self._entry_without_maps(),
+                         self.idmap.items)
+
+    def copy(self) -> SyncState:
+        """An independent copy (a dry run's throwaway state)."""
+        twin = SyncState(self.realm_id, logger=self.logger)
+        twin.idmap.close()
+        twin.idmap = self.idmap.copy()
+        for name in ("suffixed", "voided", "refs", "other_realms", "products", "pending",
+                     "results"):
+            setattr(twin, name, copy.deepcopy(getattr(self, name)))
+        twin.last_run, twin.loaded, twin.revision = self.last_run, self.loaded, self.revision
+        return twin
+
+    def map_counts(self) -> dict[str, int]:
+        """How many entries each map has (for logs)."""
+        return {name: self.idmap.count(name) for name in MAPS}
+
     # The ID map
 
     def get(self, kind: str, key: str) -> MapEntry | None:
         """The mapped entity of ``kind`` (``items``, ``customers``...) for a source key."""
-        raw = self.maps[kind].get(key)
+        raw = self.idmap.get(kind, key)
         if not raw:
             return None
         parts = raw.split(":")
@@ -216,14 +275,14 @@ class SyncState:
     def put(self, kind: str, key: str, entry: MapEntry) -> None:
         """Remember an entity QuickBooks confirmed (created, updated or found)."""
         if kind in ("invoices", "credit_memos"):
-            self.maps[kind][key] = entry.id
+            self.idmap.set(kind, key, entry.id)
         else:
-            self.maps[kind][key] = f"{entry.id}:{entry.sync_token}:{entry.content_hash}"
+            self.idmap.set(kind, key, f"{entry.id}:{entry.sync_token}:{entry.content_hash}")
         self.revision += 1
 
     def forget(self, kind: str, key: str) -> None:
         """Drop a map entry (its object was deleted in QuickBooks)."""
-        if self.maps[kind].pop(key, None) is not None:
+        if self.idmap.delete(kind, key):
             self.revision += 1
 
     # Pending records
@@ -287,9 +346,10 @@ class SyncState:
 
         Only outcomes other than created/updated/unchanged are stored: ``report``
         derives "synced" from the items map, so a 100,000-product catalogue does not
-        carry 100,000 status entries in every state.
+        carry 100,000 status entries in every state. A mapped SKU skipped (the
+        ``create-products`` feed on a product already in QuickBooks) is synced too.
         """
-        if status in SYNCED_OUTCOMES:
+        if status in SYNCED_OUTCOMES or (status == "skipped" and self.get("items", sku)):
             if self.products.pop(sku, None) is not None:
                 self.revision += 1
             return

@@ -26,6 +26,7 @@ from target_quickbooks.settings import (
 )
 from target_quickbooks.sinks import CustomersSink, DocumentsSink, ProductsSink, QuickBooksSink
 from target_quickbooks.state import SyncState, without_entry
+from target_quickbooks.state_json import StateMapReader
 from target_quickbooks.writer import STREAM_ALIASES, STREAMS, SyncService, canonical_stream
 
 SINKS: dict[str, type[QuickBooksSink]] = {
@@ -104,6 +105,8 @@ class TargetQuickBooks(Target):
     name = "target-quickbooks"
     config_jsonschema = CONFIG_SCHEMA
     default_sink_class = ProductsSink
+    #: Streams the ID map of incoming STATE lines into SQLite (flat memory).
+    message_reader_class = StateMapReader
 
     def __init__(self, *, client: t.Any = None, **kwargs: t.Any) -> None:
         """Initialise; ``client`` replaces the real QuickBooks client (tests)."""
@@ -112,6 +115,8 @@ class TargetQuickBooks(Target):
         self.max_parallelism = 1
         realm_id = str(self.config.get("realm_id") or "")
         self.sync_state = SyncState(realm_id, logger=self.logger)
+        if isinstance(self.message_reader, StateMapReader):
+            self.message_reader.want_maps = lambda: not self.sync_state.loaded
         self.results = RunResults()
         self.dry_run = bool(self.config.get("dry_run"))
         self._client = client
@@ -189,15 +194,17 @@ class TargetQuickBooks(Target):
     def _process_state_message(self, message_dict: dict) -> None:
         with self._guard():
             value = message_dict.get("value")
-            if self.sync_state.load_state_message(value):
+            maps = (self.message_reader.take_maps()
+                    if isinstance(self.message_reader, StateMapReader) else None)
+            if self.sync_state.load_state_message(value, maps):
                 self.logger.info(
                     "Loaded the QuickBooks ID map from state: %s.",
-                    ", ".join(f"{len(entries)} {name}" for name, entries in
-                              self.sync_state.maps.items()),
+                    ", ".join(f"{count} {name}" for name, count in
+                              self.sync_state.map_counts().items()),
                 )
                 if self.dry_run:
-                    self.service.use_state(copy.deepcopy(self.sync_state))
-            if isinstance(value, dict) and not self.dry_run:
+                    self.service.use_state(self.sync_state.copy())
+            if isinstance(value, dict):
                 # The map now lives in ``sync_state``; the tap's copies are dropped.
                 value = without_entry(value)
                 message_dict = {**message_dict, "value": value}
@@ -215,7 +222,11 @@ class TargetQuickBooks(Target):
         # which Meltano ignores), never the tap's newer bookmarks, or the next real run
         # would skip the records the dry run only looked at.
         if self.dry_run:
-            self._print_state(self._incoming_state or {})
+            if self.sync_state.loaded:
+                # The entry as it came (the dry run changed only its own copy).
+                self.sync_state.write_merged(sys.stdout, self._incoming_state)
+            else:
+                self._print_state(self._incoming_state or {})
             return
         self._safe_state = copy.deepcopy(state)
         if self._ending or self._interval_elapsed():
@@ -233,7 +244,7 @@ class TargetQuickBooks(Target):
         self._emitted_revision = self.sync_state.revision
         self._emitted_tap_state = copy.deepcopy(tap_state)
         self._last_emit = time.monotonic()
-        self._print_state(self.sync_state.merged_into(tap_state))
+        self.sync_state.write_merged(sys.stdout, tap_state)
 
     def _undrained(self) -> bool:
         sinks = [*self._sinks_active.values(), *self._sinks_to_clear]
