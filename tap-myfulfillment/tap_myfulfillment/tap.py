@@ -2,21 +2,37 @@
 
 from __future__ import annotations
 
+import io
+from contextvars import ContextVar
 from functools import cached_property
+from typing import IO, Any
 
 from singer_sdk import Stream, Tap
 from singer_sdk import typing as th
+from singer_sdk.helpers._util import load_json
 from typing_extensions import override
 
 from tap_myfulfillment.auth import MyFulfillmentAuthenticator
 from tap_myfulfillment.client import DEFAULT_PAGE_SIZE
+from tap_myfulfillment.foreign_state import (
+    ForeignBookmarks,
+    PassThroughWriter,
+    split_state,
+    split_state_text,
+)
 from tap_myfulfillment.streams import STREAM_NAMES, STREAM_TYPES
+
+#: Foreign bookmarks that ``invoke`` cut out of the ``--state`` file, for the tap it creates.
+_FOREIGN_FROM_FILE: ContextVar[ForeignBookmarks | None] = ContextVar(
+    "tap_myfulfillment_foreign_bookmarks", default=None)
 
 
 class TapMyFulfillment(Tap):
     """Singer tap for Boostmyshop myFulfillment."""
 
     name = "tap-myfulfillment"
+    #: Writes other plugins' bookmarks once, as text (see ``foreign_state``).
+    message_writer_class = PassThroughWriter
 
     config_jsonschema = th.PropertiesList(
         th.Property(
@@ -91,6 +107,57 @@ class TapMyFulfillment(Tap):
         ``orders`` and ``customers`` read the same listing, so one check serves both.
         """
         return {}
+
+    @classmethod
+    @override
+    def invoke(cls, *, state: IO[str] | None = None, **options: Any) -> None:
+        """Run the tap; other plugins' bookmarks in ``--state`` are kept as text.
+
+        singer-sdk parses the ``--state`` file here, before any other hook sees
+        it, so this is the one place where the target's ID map (megabytes of JSON
+        for a large catalog) can be cut out of the text unparsed. Only the tap's
+        own bookmarks go on to the SDK; the rest reach :meth:`load_state` of the
+        tap created below through a context variable (``invoke`` creates it
+        inside singer-sdk, with no other way to hand it data).
+
+        Args:
+            state: the ``--state`` file, if any.
+            options: the other command-line options, passed on unchanged.
+        """
+        if state is None:
+            super().invoke(**options)
+            return
+        own_text, foreign = split_state_text(state.read(), STREAM_NAMES)
+        token = _FOREIGN_FROM_FILE.set(foreign)
+        del foreign  # from now on only the writer holds the file's text, until it writes it
+        try:
+            super().invoke(state=io.StringIO(own_text), **options)
+        finally:
+            _FOREIGN_FROM_FILE.reset(token)
+
+    @override
+    def load_state(self, state: dict[str, Any]) -> None:
+        """Load the tap's own bookmarks; pass the other plugins' ones through, once.
+
+        The other bookmarks (the target's ID map above all) stay out of
+        ``self.state``, which singer-sdk deep-copies and serialises after every
+        STATE message; the message writer writes them, as text, into the first
+        STATE message of the run, before any record (see ``foreign_state``).
+
+        Args:
+            state: the state the tap was given (a dict, the SDK's way).
+        """
+        own, foreign = split_state(state, STREAM_NAMES)
+        foreign.update(_FOREIGN_FROM_FILE.get() or {})
+        _FOREIGN_FROM_FILE.set(None)  # taken: for this tap only
+        super().load_state(own)
+        if not foreign:
+            return
+        if isinstance(self.message_writer, PassThroughWriter):
+            self.message_writer.pass_through(foreign)
+        else:  # a writer given by the caller: back to the SDK's way, parsed in the state
+            super().load_state({"bookmarks": {name: load_json("".join(bookmark.pieces()))
+                                              for name, bookmark in foreign.items()}})
 
     @override
     def discover_streams(self) -> list[Stream]:

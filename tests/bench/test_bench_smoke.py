@@ -34,7 +34,7 @@ def test_bench_smoke_produces_every_ratio(tmp_path: Path) -> None:
     report = bench_run.run(sc.SMOKE, tmp_path, log=log)
     names = {row["ratio"] for row in report["ratios"]}
     assert EXPECTED_RATIOS <= names, log.getvalue()
-    assert sum(name.startswith("peak RSS tap") for name in names) == 1
+    assert sum(name.startswith("peak RSS tap") for name in names) == 2
     assert sum(name.startswith("peak RSS target ") for name in names) == 2
     assert all(row["value"] is not None for row in report["ratios"]), report["ratios"]
     bulk = report["results"]["bulk_write"]
