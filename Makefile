@@ -8,7 +8,7 @@ export MELTANO_SEND_ANONYMOUS_USAGE_STATS := false
 export MELTANO_DISABLE_TRACKING := true
 export MELTANO_CLI_DISABLE_VERSION_CHECK := true
 
-.PHONY: venv install test test-fast lint demo bench bench-smoke airflow-test constraints clean
+.PHONY: venv install test test-fast lint demo bench bench-large bench-smoke airflow-test constraints clean
 
 $(STAMP): requirements-dev.txt tap-myfulfillment/pyproject.toml target-quickbooks/pyproject.toml emulators/pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -49,6 +49,10 @@ airflow-test: $(STAMP)
 ## Throughput and memory benchmark against the emulators (several minutes; see bench/RESULTS.md).
 bench: $(STAMP)
 	$(BIN)/python -m bench.run --json bench-results.json
+
+## A merchant-sized first sync (24,000 products at QuickBooks' limits; about 4 minutes).
+bench-large: $(STAMP)
+	$(BIN)/python -m bench.run --profile large --only bulk_write --json bench-large-results.json
 
 ## The benchmark's fast smoke run (also part of `make test`).
 bench-smoke: $(STAMP)

@@ -131,6 +131,7 @@ def print_table(rows: list[dict[str, Any]], out: Any = sys.stdout) -> None:
                   f"{met:<5} {row['note']}\n")
 
 
+PROFILES = {profile.name: profile for profile in (sc.FULL, sc.LARGE, sc.SMOKE)}
 SCENARIOS: dict[str, Callable[[sc.Profile, Path], dict[str, Any]]] = {
     "bulk_write": sc.bulk_write,
     "naive_baseline": sc.naive_baseline,
@@ -173,7 +174,9 @@ def _cpus() -> int:
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmark and print the ratios (exit 0 even when a goal is missed)."""
     parser = argparse.ArgumentParser(description="target-quickbooks / tap-myfulfillment bench")
-    parser.add_argument("--profile", choices=("full", "smoke"), default="full")
+    parser.add_argument("--profile", choices=sorted(PROFILES), default="full",
+                        help="full (make bench), large (make bench-large: with --only "
+                        "bulk_write, a 24,000-product first sync) or smoke (tests)")
     parser.add_argument("--json", type=Path, help="also write every figure to this file")
     parser.add_argument("--workdir", type=Path, help="keep the runs' files here")
     parser.add_argument("--batch-size", type=int,
@@ -181,7 +184,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", action="append", choices=sorted(SCENARIOS),
                         help="run only this scenario (repeatable); prints its raw figures")
     args = parser.parse_args(argv)
-    profile = sc.FULL if args.profile == "full" else sc.SMOKE
+    profile = PROFILES[args.profile]
     if args.batch_size:
         profile = dataclasses.replace(profile, target_batch_size=args.batch_size)
     started = time.monotonic()
