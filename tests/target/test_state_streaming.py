@@ -246,3 +246,25 @@ def test_dry_run_emits_the_entry_as_it_came():
     assert final["bookmarks"]["products"] == {"replication_key_value": "r1"}
     assert final["bookmarks"][BOOKMARK]["items"] == {"SKU-1": "5:0:00000000"}
     assert target.sync_state.idmap.count("items") == 1
+
+
+def test_streamed_map_of_another_realm_is_kept_whole_and_restored():
+    reader = StateMapReader()
+    other = {**big_entry(), "realm_id": "123"}
+    message = reader.deserialize_json(state_line(other))
+    state = SyncState(REALM)
+    assert not state.load_state_message(message["value"], reader.take_maps())
+    assert state.idmap.count("items") == 0
+    kept = state.to_bookmark()["other_realms"]["123"]
+    assert kept["items"] == other["items"] and kept["invoices"] == other["invoices"]
+    assert kept["pending"] == other["pending"]
+    out = io.StringIO()
+    state.write_merged(out, {"bookmarks": {}})
+    # Configured for realm 123 again: its map comes back from other_realms.
+    back = SyncState("123")
+    reader = StateMapReader()
+    message = reader.deserialize_json(serialize_json({"type": "STATE",
+                                                      "value": json.loads(out.getvalue())}))
+    assert back.load_state_message(message["value"], reader.take_maps())
+    assert back.idmap.as_dict("items") == other["items"]
+    assert back.to_bookmark()["other_realms"][REALM]["items"] == {}
