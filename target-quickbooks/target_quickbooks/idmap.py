@@ -26,6 +26,8 @@ MAPS = ("items", "customers", "invoices", "credit_memos")
 CACHE_KIB = 4096
 #: Rows fetched or inserted per SQLite call when streaming a whole map.
 CHUNK = 1000
+_REPLACE = "INSERT OR REPLACE INTO map (kind, key, value) VALUES (?, ?, ?)"
+_KEEP = "INSERT OR IGNORE INTO map (kind, key, value) VALUES (?, ?, ?)"
 
 
 class IdMap:
@@ -63,8 +65,7 @@ class IdMap:
     def set(self, kind: str, key: str, value: str) -> None:
         """Add or replace one entry."""
         with self._lock:
-            self._db.execute("INSERT OR REPLACE INTO map (kind, key, value) VALUES (?, ?, ?)",
-                             (kind, key, value))
+            self._db.execute(_REPLACE, (kind, key, value))
 
     def delete(self, kind: str, key: str) -> bool:
         """Remove one entry; True when there was one."""
@@ -72,15 +73,18 @@ class IdMap:
             cursor = self._db.execute("DELETE FROM map WHERE kind = ? AND key = ?", (kind, key))
         return cursor.rowcount > 0
 
-    def load(self, kind: str, pairs: Iterable[tuple[str, str]]) -> int:
-        """Add many entries in one transaction (reading a state); returns how many."""
+    def load(self, kind: str, pairs: Iterable[tuple[str, str]], *, replace: bool = True) -> int:
+        """Add many entries in one transaction (reading a state); returns how many.
+
+        ``replace`` False keeps the entries already there (merging an older map).
+        """
         rows = ((kind, str(key), str(value)) for key, value in pairs)
+        statement = _REPLACE if replace else _KEEP
         with self._lock:
             before = self._db.total_changes
             self._db.execute("BEGIN")
             try:
-                self._db.executemany(
-                    "INSERT OR REPLACE INTO map (kind, key, value) VALUES (?, ?, ?)", rows)
+                self._db.executemany(statement, rows)
             except BaseException:
                 self._db.execute("ROLLBACK")
                 raise

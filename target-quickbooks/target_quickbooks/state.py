@@ -50,6 +50,9 @@ __all__ = ["BOOKMARK", "ENTITY_OF_KIND", "MAPS", "MapEntry", "SyncState", "json_
 #: QuickBooks entity of each ID map (the one table; writer and resolver both use it).
 ENTITY_OF_KIND = {"items": "Item", "customers": "Customer", "invoices": "Invoice",
                   "credit_memos": "CreditMemo"}
+#: The ID map kind of each stream's records (pending records are kept by stream).
+STREAM_KINDS = {"products": "items", "customers": "customers", "invoices": "invoices",
+                "credit_memos": "credit_memos"}
 #: Product outcomes that need no ``products`` entry: the items map says it is synced.
 SYNCED_OUTCOMES = frozenset({"created", "updated", "unchanged"})
 
@@ -86,6 +89,13 @@ def json_safe(value: Any) -> Any:
     return value
 
 
+def _entry_of(value: Any) -> Mapping[str, Any] | None:
+    """This target's entry in a STATE message value, if it has one."""
+    bookmarks = value.get("bookmarks") if isinstance(value, Mapping) else None
+    entry = bookmarks.get(BOOKMARK) if isinstance(bookmarks, Mapping) else None
+    return entry if isinstance(entry, Mapping) else None
+
+
 def without_entry(state: Mapping[str, Any]) -> dict[str, Any]:
     """A shallow copy of a STATE value without this target's entry.
 
@@ -116,6 +126,9 @@ class SyncState:
         self.results: dict[str, dict[str, int]] = {}
         self.last_run: str | None = None
         self.loaded = False
+        #: What this run touched before an entry was loaded, as (kind or stream, key):
+        #: it wins over an entry that arrives late (see ``_merge_late_entry``).
+        self._early: set[tuple[str, str]] = set()
         #: Bumped on every change of the maps or pending records, so the target emits a
         #: progress state only when there is something new to keep.
         self.revision = 0
@@ -135,33 +148,29 @@ class SyncState:
         Returns:
             True when this message's entry was loaded.
         """
-        if self.loaded or not isinstance(value, Mapping):
-            if maps is not None:
-                maps.close()
-            return False
-        bookmarks = value.get("bookmarks")
-        entry = bookmarks.get(BOOKMARK) if isinstance(bookmarks, Mapping) else None
-        if not isinstance(entry, Mapping):
+        entry = _entry_of(value)
+        if self.loaded or entry is None:
             if maps is not None:
                 maps.close()
             return False
         self.loaded = True
-        if maps is not None:
-            self.idmap.close()
-            self.idmap = maps
+        incoming = maps if maps is not None else IdMap()
+        for kind in MAPS:
+            raw = entry.get(kind)
+            if isinstance(raw, Mapping):
+                incoming.load(kind, raw.items())
         others = entry.get("other_realms")
-        self.other_realms = {str(realm): dict(item) for realm, item in
-                             (others.items() if isinstance(others, Mapping) else [])
-                             if isinstance(item, Mapping)}
-        current = {key: value for key, value in entry.items() if key != "other_realms"}
+        for realm, item in (others.items() if isinstance(others, Mapping) else []):
+            if isinstance(item, Mapping):
+                self.other_realms.setdefault(str(realm), dict(item))
+        current = {key: value for key, value in entry.items()
+                   if key != "other_realms" and key not in MAPS}
         realm = str(entry.get("realm_id"))
         if realm != self.realm_id:
-            # Kept verbatim for that realm: the streamed maps go back into the entry.
-            self.other_realms[realm] = {**current, **{
-                kind: {**self.idmap.as_dict(kind), **dict(current.get(kind) or {})}
-                for kind in MAPS}}
-            self.idmap.close()
-            self.idmap = IdMap()
+            # Kept verbatim for that realm, its maps put back into the entry.
+            self.other_realms[realm] = {**current, **{kind: incoming.as_dict(kind)
+                                                      for kind in MAPS}}
+            incoming.close()
             mine = self.other_realms.pop(self.realm_id, None)
             if mine is None:
                 self.logger.warning(
@@ -172,15 +181,19 @@ class SyncState:
                 return False
             self.logger.info("Switched to realm %s: using its ID map kept in the state "
                              "(the map of realm %s is kept too).", self.realm_id, realm)
-            current = mine
-        self._load_entry(current)
+            incoming = IdMap.from_dicts({kind: dict(mine[kind]) for kind in MAPS
+                                         if isinstance(mine.get(kind), Mapping)})
+            current = {key: value for key, value in mine.items() if key not in MAPS}
+        if self._early:
+            self._merge_late_entry(current, incoming)
+        else:
+            self.idmap.close()
+            self.idmap = incoming
+            self._load_entry(current)
         return True
 
     def _load_entry(self, entry: Mapping[str, Any]) -> None:
-        for name in MAPS:
-            raw = entry.get(name)
-            if isinstance(raw, Mapping):
-                self.idmap.load(name, raw.items())
+        """Take everything but the maps from ``entry`` (the state this run starts from)."""
         self.suffixed = {str(sku) for sku in entry.get("suffixed") or []}
         self.voided = {str(key) for key in entry.get("voided") or []}
         refs = entry.get("refs")
@@ -195,6 +208,39 @@ class SyncState:
         }
         self.results = copy.deepcopy(dict(entry.get("results") or {}))
         self.last_run = entry.get("last_run")
+
+    def _merge_late_entry(self, entry: Mapping[str, Any], maps: IdMap) -> None:
+        """Merge an entry that arrived after this run had already recorded outcomes.
+
+        A tap that sends its first STATE message after some records (singer-sdk taps
+        send it first; others may not) would otherwise have the older entry replace
+        what QuickBooks confirmed in this run, or this run drop the older map and
+        pending records. Whatever this run touched keeps this run's value; the rest
+        comes from the entry.
+        """
+        early = self._early
+        for kind in MAPS:
+            self.idmap.load(kind, ((key, value) for key, value in maps.items(kind)
+                                   if (kind, key) not in early), replace=False)
+        maps.close()
+        older = SyncState(self.realm_id, logger=self.logger)
+        older._load_entry(entry)
+        self.suffixed |= {sku for sku in older.suffixed if ("items", sku) not in early}
+        self.voided |= older.voided
+        self.refs = {**older.refs, **self.refs}
+        for sku, status in older.products.items():
+            if ("products", sku) not in early and ("items", sku) not in early:
+                self.products.setdefault(sku, status)
+        for stream, records in older.pending.items():
+            kind = STREAM_KINDS.get(stream, stream)
+            for key, item in records.items():
+                if (stream, key) not in early and (kind, key) not in early:
+                    self.pending.setdefault(stream, {}).setdefault(key, item)
+        self.revision += 1
+        self.logger.warning(
+            "The ID map arrived in a STATE message after records were written (the tap "
+            "sends its first state late): merged, %d source key(s) of this run kept.",
+            len(early))
 
     def to_bookmark(self) -> dict[str, Any]:
         """The entry to write under ``bookmarks["target-quickbooks"]``, maps included.
@@ -255,6 +301,7 @@ class SyncState:
                      "results"):
             setattr(twin, name, copy.deepcopy(getattr(self, name)))
         twin.last_run, twin.loaded, twin.revision = self.last_run, self.loaded, self.revision
+        twin._early = set(self._early)
         return twin
 
     def map_counts(self) -> dict[str, int]:
@@ -272,18 +319,23 @@ class SyncState:
         return MapEntry(id=parts[0], sync_token=parts[1] if len(parts) > 1 else "",
                         content_hash=parts[2] if len(parts) > 2 else "")
 
+    def _touch(self, kind: str, key: str) -> None:
+        self.revision += 1
+        if not self.loaded:
+            self._early.add((kind, key))
+
     def put(self, kind: str, key: str, entry: MapEntry) -> None:
         """Remember an entity QuickBooks confirmed (created, updated or found)."""
         if kind in ("invoices", "credit_memos"):
             self.idmap.set(kind, key, entry.id)
         else:
             self.idmap.set(kind, key, f"{entry.id}:{entry.sync_token}:{entry.content_hash}")
-        self.revision += 1
+        self._touch(kind, key)
 
     def forget(self, kind: str, key: str) -> None:
         """Drop a map entry (its object was deleted in QuickBooks)."""
         if self.idmap.delete(kind, key):
-            self.revision += 1
+            self._touch(kind, key)
 
     # Pending records
 
@@ -320,7 +372,7 @@ class SyncState:
             if value:
                 item[name] = value
         self.pending.setdefault(stream, {})[key] = item
-        self.revision += 1
+        self._touch(stream, key)
 
     def pending_of(self, stream: str) -> dict[str, dict[str, Any]]:
         """A copy of the pending records of a stream (key → entry).
@@ -333,7 +385,7 @@ class SyncState:
     def drop_pending(self, stream: str, key: str) -> None:
         """Forget a pending record (it was written or superseded)."""
         if self.pending.get(stream, {}).pop(key, None) is not None:
-            self.revision += 1
+            self._touch(stream, key)
 
     def pending_count(self, stream: str | None = None) -> int:
         """How many records are pending (of one stream, or all)."""
@@ -351,10 +403,10 @@ class SyncState:
         """
         if status in SYNCED_OUTCOMES or (status == "skipped" and self.get("items", sku)):
             if self.products.pop(sku, None) is not None:
-                self.revision += 1
+                self._touch("products", sku)
             return
         self.products[sku] = [status, utc_now()]
-        self.revision += 1
+        self._touch("products", sku)
 
     def finish_run(self, results: Mapping[str, Mapping[str, int]]) -> None:
         """Store this run's results and time."""

@@ -268,3 +268,53 @@ def test_streamed_map_of_another_realm_is_kept_whole_and_restored():
     assert back.load_state_message(message["value"], reader.take_maps())
     assert back.idmap.as_dict("items") == other["items"]
     assert back.to_bookmark()["other_realms"][REALM]["items"] == {}
+
+
+# An entry that arrives after records were written (a tap that sends its first STATE late)
+
+
+def test_late_entry_is_merged_this_runs_outcomes_win():
+    state = SyncState(REALM)
+    state.put("items", "NEW", MapEntry("7", "0", "aaaa"))
+    state.put("items", "BOTH", MapEntry("8", "1", "bbbb"))
+    state.add_pending("products", "REJ-NOW", {"sku": "REJ-NOW"}, status="rejected",
+                      reason="bad")
+    state.set_product_status("REJ-NOW", "rejected")
+    older = {"realm_id": REALM, "v": 1,
+             "items": {"BOTH": "3:0:old", "OLD": "4:0:old", "REJ-THEN": "5:0:x"},
+             "customers": {"42": "58:0:c"}, "invoices": {}, "credit_memos": {},
+             "suffixed": ["OLD"], "voided": ["9"],
+             "products": {"BOTH": ["rejected", "t"], "OLD-REJ": ["rejected", "t"]},
+             "pending": {"products": {"BOTH": {"status": "rejected", "record": {}},
+                                      "OLD-REJ": {"status": "rejected", "record": {}}},
+                         "invoices": {"100": {"status": "deferred", "record": {}}}}}
+    assert state.load_state_message({"bookmarks": {BOOKMARK: older}})
+    items = state.idmap.as_dict("items")
+    assert items == {"NEW": "7:0:aaaa", "BOTH": "8:1:bbbb", "OLD": "4:0:old",
+                     "REJ-THEN": "5:0:x"}
+    assert state.idmap.as_dict("customers") == {"42": "58:0:c"}
+    assert state.suffixed == {"OLD"} and state.voided == {"9"}
+    assert set(state.pending["products"]) == {"REJ-NOW", "OLD-REJ"}  # BOTH was written now
+    assert set(state.pending["invoices"]) == {"100"}
+    assert set(state.products) == {"REJ-NOW", "OLD-REJ"}
+    # Later copies of the entry are still ignored.
+    assert not state.load_state_message({"bookmarks": {BOOKMARK: older}})
+
+
+def test_target_merges_an_entry_sent_after_a_written_batch():
+    written = {"sku": "NEW-1", "name": "New", "type": "simple", "price": Decimal("3.00")}
+    more = {"sku": "NEW-2", "name": "Newer", "type": "simple", "price": Decimal("4.00")}
+    older = {"realm_id": REALM, "v": 1, "items": {"OLD-1": "5:0:00000000"},
+             "customers": {}, "invoices": {}, "credit_memos": {},
+             "pending": {"products": {"OLD-2": {
+                 "status": "deferred", "reason": "x", "since": "t", "attempts": 1,
+                 "record": {"sku": "OLD-2", "name": "Old", "type": "simple", "price": "5"}}}}}
+    _, states = run([schema("products"), record("products", written),
+                     record("products", more),
+                     state_message({"bookmarks": {"products": {"replication_key_value": "r"},
+                                                  BOOKMARK: older}})], batch_size=1)
+    final = states[-1]["bookmarks"][BOOKMARK]
+    assert set(final["items"]) == {"OLD-1", "NEW-1", "NEW-2"}
+    assert final["items"]["OLD-1"] == "5:0:00000000"
+    # The products stream was already retried this run: kept for the next one, not lost.
+    assert final["pending"]["products"]["OLD-2"]["attempts"] == 1
