@@ -180,16 +180,30 @@ class PassThroughWriter(SingerWriter):
     @override
     def write_message(self, message: Message) -> None:
         """Write the message, preceded by or merged with the pending foreign bookmarks."""
-        if self._foreign:
-            foreign, self._foreign = self._foreign, {}
-            value = message.value if isinstance(message, StateMessage) else None
-            for piece in state_line_pieces(value or {}, foreign):
-                sys.stdout.write(piece)
-            sys.stdout.write("\n")
-            sys.stdout.flush()
-            if value is not None:
-                return
+        value = message.value if isinstance(message, StateMessage) else None
+        if self._write_foreign(value) and value is not None:
+            return
         super().write_message(message)
+
+    def flush(self) -> None:
+        """Write foreign bookmarks no message has carried yet, in a STATE of their own.
+
+        For a run that wrote nothing at all (no stream selected, no bookmarks of its
+        own): the target still gets its entry, so the state it emits keeps the map.
+        Called only after a successful sync; a tap that fails writes nothing more,
+        and Meltano keeps the state it had.
+        """
+        self._write_foreign({})
+
+    def _write_foreign(self, value: Mapping[str, Any] | None) -> bool:
+        if not self._foreign:
+            return False
+        foreign, self._foreign = self._foreign, {}
+        for piece in state_line_pieces(value or {}, foreign):
+            sys.stdout.write(piece)
+        sys.stdout.write("\n")
+        sys.stdout.flush()
+        return True
 
 
 def _members(text: str, opening: int) -> tuple[list[tuple[str, int, int, int]], int]:

@@ -160,6 +160,13 @@ class TapMyFulfillment(Tap):
                                               for name, bookmark in foreign.items()}})
 
     @override
+    def sync_all(self) -> None:
+        """Sync every selected stream, then pass on foreign bookmarks nothing carried."""
+        super().sync_all()
+        if isinstance(self.message_writer, PassThroughWriter):
+            self.message_writer.flush()
+
+    @override
     def discover_streams(self) -> list[Stream]:
         """Create the streams in dependency order.
 

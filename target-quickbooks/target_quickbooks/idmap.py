@@ -30,6 +30,14 @@ _REPLACE = "INSERT OR REPLACE INTO map (kind, key, value) VALUES (?, ?, ?)"
 _KEEP = "INSERT OR IGNORE INTO map (kind, key, value) VALUES (?, ?, ?)"
 
 
+def _blob(text: str) -> bytes:
+    return text.encode("utf-8", "surrogatepass")
+
+
+def _text(blob: bytes) -> str:
+    return bytes(blob).decode("utf-8", "surrogatepass")
+
+
 class IdMap:
     """Key → value maps (one per kind), ordered by key, outside the Python heap.
 
@@ -44,8 +52,12 @@ class IdMap:
         for pragma in ("journal_mode=MEMORY", "synchronous=OFF", f"cache_size=-{CACHE_KIB}",
                        "temp_store=FILE"):
             self._db.execute(f"PRAGMA {pragma}")
-        self._db.execute("CREATE TABLE IF NOT EXISTS map (kind TEXT NOT NULL, key TEXT NOT NULL,"
-                         " value TEXT NOT NULL, PRIMARY KEY (kind, key)) WITHOUT ROWID")
+        # Keys and values are UTF-8 BLOBs ("surrogatepass"): any Python string fits,
+        # and bytewise order is code point order, the order of sorted().
+        self._db.execute("CREATE TABLE map (kind TEXT NOT NULL, key BLOB NOT NULL,"
+                         " value BLOB NOT NULL, PRIMARY KEY (kind, key)) WITHOUT ROWID")
+        self._db.execute("CREATE TABLE marks (tag TEXT NOT NULL, key BLOB NOT NULL,"
+                         " PRIMARY KEY (tag, key)) WITHOUT ROWID")
 
     @classmethod
     def from_dicts(cls, maps: dict[str, dict[str, str]]) -> IdMap:
@@ -59,18 +71,19 @@ class IdMap:
         """The value of ``key`` in the map of ``kind``, or None."""
         with self._lock:
             row = self._db.execute("SELECT value FROM map WHERE kind = ? AND key = ?",
-                                   (kind, key)).fetchone()
-        return None if row is None else str(row[0])
+                                   (kind, _blob(key))).fetchone()
+        return None if row is None else _text(row[0])
 
     def set(self, kind: str, key: str, value: str) -> None:
         """Add or replace one entry."""
         with self._lock:
-            self._db.execute(_REPLACE, (kind, key, value))
+            self._db.execute(_REPLACE, (kind, _blob(key), _blob(value)))
 
     def delete(self, kind: str, key: str) -> bool:
         """Remove one entry; True when there was one."""
         with self._lock:
-            cursor = self._db.execute("DELETE FROM map WHERE kind = ? AND key = ?", (kind, key))
+            cursor = self._db.execute("DELETE FROM map WHERE kind = ? AND key = ?",
+                                      (kind, _blob(key)))
         return cursor.rowcount > 0
 
     def load(self, kind: str, pairs: Iterable[tuple[str, str]], *, replace: bool = True) -> int:
@@ -78,7 +91,7 @@ class IdMap:
 
         ``replace`` False keeps the entries already there (merging an older map).
         """
-        rows = ((kind, str(key), str(value)) for key, value in pairs)
+        rows = ((kind, _blob(str(key)), _blob(str(value))) for key, value in pairs)
         statement = _REPLACE if replace else _KEEP
         with self._lock:
             before = self._db.total_changes
@@ -114,10 +127,27 @@ class IdMap:
                     rows = self._db.execute(
                         "SELECT key, value FROM map WHERE kind = ? AND key > ? ORDER BY key"
                         " LIMIT ?", (kind, last, CHUNK)).fetchall()
-            yield from ((str(key), str(value)) for key, value in rows)
+            yield from ((_text(key), _text(value)) for key, value in rows)
             if len(rows) < CHUNK:
                 return
             last = rows[-1][0]
+
+    def mark(self, tag: str, key: str) -> None:
+        """Remember ``key`` under ``tag`` (a set kept beside the maps, also on disk)."""
+        with self._lock:
+            self._db.execute("INSERT OR IGNORE INTO marks (tag, key) VALUES (?, ?)",
+                             (tag, _blob(key)))
+
+    def is_marked(self, tag: str, key: str) -> bool:
+        """Whether :meth:`mark` was called with ``tag`` and ``key``."""
+        with self._lock:
+            return self._db.execute("SELECT 1 FROM marks WHERE tag = ? AND key = ?",
+                                    (tag, _blob(key))).fetchone() is not None
+
+    def clear_marks(self) -> None:
+        """Forget every mark."""
+        with self._lock:
+            self._db.execute("DELETE FROM marks")
 
     def as_dict(self, kind: str) -> dict[str, str]:
         """The whole map of ``kind`` as a dict (small maps, tests, other realms)."""

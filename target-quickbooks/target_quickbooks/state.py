@@ -41,7 +41,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, TextIO
 
-from target_quickbooks.idmap import MAPS, IdMap
+from target_quickbooks.idmap import CHUNK, MAPS, IdMap
 from target_quickbooks.state_json import BOOKMARK, write_state_line
 
 STATE_VERSION = 1
@@ -126,9 +126,9 @@ class SyncState:
         self.results: dict[str, dict[str, int]] = {}
         self.last_run: str | None = None
         self.loaded = False
-        #: What this run touched before an entry was loaded, as (kind or stream, key):
-        #: it wins over an entry that arrives late (see ``_merge_late_entry``).
-        self._early: set[tuple[str, str]] = set()
+        #: Whether this run touched anything before an entry was loaded; what it touched
+        #: is marked in the ID map's file (``_merge_late_entry``), not held in memory.
+        self._early = False
         #: Bumped on every change of the maps or pending records, so the target emits a
         #: progress state only when there is something new to keep.
         self.revision = 0
@@ -218,29 +218,40 @@ class SyncState:
         pending records. Whatever this run touched keeps this run's value; the rest
         comes from the entry.
         """
-        early = self._early
+        marks = self.idmap
+
+        def early(kind: str, key: str) -> bool:
+            return marks.is_marked(kind, key)
+
         for kind in MAPS:
-            self.idmap.load(kind, ((key, value) for key, value in maps.items(kind)
-                                   if (kind, key) not in early), replace=False)
+            chunk: list[tuple[str, str]] = []
+            for key, value in maps.items(kind):
+                if not early(kind, key):
+                    chunk.append((key, value))
+                if len(chunk) >= CHUNK:
+                    self.idmap.load(kind, chunk, replace=False)
+                    chunk = []
+            self.idmap.load(kind, chunk, replace=False)
         maps.close()
         older = SyncState(self.realm_id, logger=self.logger)
         older._load_entry(entry)
-        self.suffixed |= {sku for sku in older.suffixed if ("items", sku) not in early}
+        self.suffixed |= {sku for sku in older.suffixed if not early("items", sku)}
         self.voided |= older.voided
         self.refs = {**older.refs, **self.refs}
         for sku, status in older.products.items():
-            if ("products", sku) not in early and ("items", sku) not in early:
+            if not early("products", sku) and not early("items", sku):
                 self.products.setdefault(sku, status)
         for stream, records in older.pending.items():
             kind = STREAM_KINDS.get(stream, stream)
             for key, item in records.items():
-                if (stream, key) not in early and (kind, key) not in early:
+                if not early(stream, key) and not early(kind, key):
                     self.pending.setdefault(stream, {}).setdefault(key, item)
+        self.idmap.clear_marks()
+        self._early = False
         self.revision += 1
         self.logger.warning(
             "The ID map arrived in a STATE message after records were written (the tap "
-            "sends its first state late): merged, %d source key(s) of this run kept.",
-            len(early))
+            "sends its first state late): merged, this run's outcomes kept.")
 
     def to_bookmark(self) -> dict[str, Any]:
         """The entry to write under ``bookmarks["target-quickbooks"]``, maps included.
@@ -301,7 +312,7 @@ class SyncState:
                      "results"):
             setattr(twin, name, copy.deepcopy(getattr(self, name)))
         twin.last_run, twin.loaded, twin.revision = self.last_run, self.loaded, self.revision
-        twin._early = set(self._early)
+        twin._early = self._early
         return twin
 
     def map_counts(self) -> dict[str, int]:
@@ -322,7 +333,8 @@ class SyncState:
     def _touch(self, kind: str, key: str) -> None:
         self.revision += 1
         if not self.loaded:
-            self._early.add((kind, key))
+            self.idmap.mark(kind, key)
+            self._early = True
 
     def put(self, kind: str, key: str, entry: MapEntry) -> None:
         """Remember an entity QuickBooks confirmed (created, updated or found)."""

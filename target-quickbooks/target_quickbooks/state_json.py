@@ -94,6 +94,7 @@ def _object(text: str, index: int, path: tuple[str, ...],
     if text[index] != "{":
         raise _NotPlain(path)
     result: dict[str, Any] = {}
+    seen: set[str] = set()
     index = _skip_ws(text, index + 1)
     if text[index] == "}":
         return result, index + 1
@@ -101,6 +102,10 @@ def _object(text: str, index: int, path: tuple[str, ...],
         if text[index] != '"':
             raise _NotPlain(path)
         key, index = scanstring(text, index + 1)
+        if key in seen:
+            # json.loads keeps the last copy; streaming cannot take one back: plain parser.
+            raise _NotPlain(path)
+        seen.add(key)
         index = _skip_ws(text, index)
         if text[index] != ":":
             raise _NotPlain(path)

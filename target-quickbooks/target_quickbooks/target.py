@@ -128,8 +128,10 @@ class TargetQuickBooks(Target):
             client_factory=self._make_client,
             logger=self.logger,
         )
-        # Emit our entry even when the tap sends no STATE message at all.
+        # Lets the SDK call _write_state_message at the end even when the tap sends no
+        # STATE message; whether anything is written is decided there.
         self._latest_state = {"bookmarks": {}}
+        self._tap_state_seen = False
         # The newest tap state whose records were all handled (written or kept pending):
         # the only bookmarks a state emitted before the end of the run may carry.
         self._safe_state: dict | None = None
@@ -193,6 +195,7 @@ class TargetQuickBooks(Target):
     @override
     def _process_state_message(self, message_dict: dict) -> None:
         with self._guard():
+            self._tap_state_seen = True
             value = message_dict.get("value")
             maps = (self.message_reader.take_maps()
                     if isinstance(self.message_reader, StateMapReader) else None)
@@ -229,6 +232,13 @@ class TargetQuickBooks(Target):
                 self._print_state(self._incoming_state or {})
             return
         self._safe_state = copy.deepcopy(state)
+        if not (self._tap_state_seen or self._records_seen or self.sync_state.loaded
+                or self.sync_state.revision):
+            # No message from the tap at all (say it failed at start): a state now would
+            # carry neither its bookmarks nor the ID map, and Meltano would replace the
+            # state it has with it. Writing none keeps that one.
+            self.logger.info("No STATE and no record from the tap: no state emitted.")
+            return
         if self._ending or self._interval_elapsed():
             self._emit(state)
 
@@ -240,11 +250,18 @@ class TargetQuickBooks(Target):
         sys.stdout.flush()
 
     def _emit(self, tap_state: dict) -> None:
-        """Emit ``tap_state`` with our entry (what QuickBooks confirmed so far)."""
-        self._emitted_revision = self.sync_state.revision
-        self._emitted_tap_state = copy.deepcopy(tap_state)
-        self._last_emit = time.monotonic()
-        self.sync_state.write_merged(sys.stdout, tap_state)
+        """Emit ``tap_state`` with our entry (what QuickBooks confirmed so far).
+
+        The line is written in pieces (the maps are streamed): a termination signal
+        waits until it is whole (``critical.section``), and it counts as emitted only
+        then, so a signal never leaves a cut line as the last state.
+        """
+        revision = self.sync_state.revision
+        with critical.section():
+            self.sync_state.write_merged(sys.stdout, tap_state)
+            self._emitted_revision = revision
+            self._emitted_tap_state = copy.deepcopy(tap_state)
+            self._last_emit = time.monotonic()
 
     def _undrained(self) -> bool:
         sinks = [*self._sinks_active.values(), *self._sinks_to_clear]

@@ -271,3 +271,29 @@ def test_pending_bookmarks_are_written_once_then_messages_pass_unchanged(capsys)
                                                   "a-plugin": {"k": [1, 2]}}}},
         {"type": "STATE", "value": {"bookmarks": {"products": {"v": 2}}}},
     ]
+
+
+def test_a_run_that_writes_nothing_still_passes_the_entry_on(api, tmp_path):
+    """No stream selected, no own bookmarks: the SDK writes no message at all."""
+    config = tmp_path / "config.json"
+    config.write_text(json.dumps(CONFIG), encoding="utf-8")
+    discovered = CliRunner().invoke(TapMyFulfillment.cli, ["--config", str(config),
+                                                           "--discover"])
+    catalog = json.loads(discovered.stdout)
+    for stream in catalog["streams"]:
+        for entry in stream["metadata"]:
+            if not entry["breadcrumb"]:
+                entry["metadata"]["selected"] = False
+    catalog_path = tmp_path / "catalog.json"
+    catalog_path.write_text(json.dumps(catalog), encoding="utf-8")
+    state = tmp_path / "state.json"
+    state.write_text(json.dumps({"bookmarks": {TARGET: target_entry()}}, indent=2),
+                     encoding="utf-8")
+    result = CliRunner().invoke(TapMyFulfillment.cli, [
+        "--config", str(config), "--catalog", str(catalog_path), "--state", str(state)],
+        catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    messages = _messages(result.stdout)
+    assert not [m for m in messages if m["type"] == "RECORD"]
+    assert _carrying(messages) == [len(messages) - 1]
+    assert messages[-1]["value"] == {"bookmarks": {TARGET: target_entry()}}

@@ -318,3 +318,59 @@ def test_target_merges_an_entry_sent_after_a_written_batch():
     assert final["items"]["OLD-1"] == "5:0:00000000"
     # The products stream was already retried this run: kept for the next one, not lost.
     assert final["pending"]["products"]["OLD-2"]["attempts"] == 1
+
+
+@pytest.mark.parametrize("line", [
+    '{"type":"STATE","value":{"bookmarks":{"target-quickbooks":'
+    '{"items":{"a":"1"},"items":{"b":"2"}}}}}',
+    '{"type":"STATE","value":{"bookmarks":{"target-quickbooks":{"items":{"a":"1"}},'
+    '"target-quickbooks":{"items":{"b":"2"}}}}}',
+    '{"type":"STATE","value":{"bookmarks":{"target-quickbooks":{"items":{"a":"1"}}}},'
+    '"value":{"bookmarks":{"target-quickbooks":{"items":{"b":"2"}}}}}',
+])
+def test_repeated_keys_on_the_entry_path_are_left_to_the_plain_parser(line):
+    """json.loads keeps the last copy; the streamed maps could only be the union."""
+    assert decode_state_line(line, collect({})) is None
+    reader = StateMapReader()
+    message = reader.deserialize_json(line)
+    assert reader.take_maps() is None
+    assert message["value"]["bookmarks"][BOOKMARK]["items"] == {"b": "2"}
+
+
+def test_any_python_string_is_a_key_lone_surrogates_included():
+    keys = ["\ud800", "a\udfffb", "\U0001f600", "\ue000", "\ud7ff", "\x00"]
+    idmap = IdMap()
+    for n, key in enumerate(keys):
+        idmap.set("items", key, f"{n}:0:x")
+    assert [key for key, _ in idmap.items("items")] == sorted(keys)
+    assert idmap.get("items", "\ud800") == "0:0:x"
+    state = SyncState(REALM)
+    state.idmap = idmap
+    out = io.StringIO()
+    state.write_merged(out, {})
+    again = SyncState(REALM)
+    reader = StateMapReader()
+    message = reader.deserialize_json(serialize_json({"type": "STATE",
+                                                      "value": json.loads(out.getvalue())}))
+    assert again.load_state_message(message["value"], reader.take_maps())
+    assert again.idmap.as_dict("items") == idmap.as_dict("items")
+
+
+def test_no_message_from_the_tap_emits_no_state():
+    """A tap that failed at start: Meltano must keep the state it has."""
+    _, states = run([])
+    assert states == []
+    _, states = run([schema("products")])
+    assert states == []
+
+
+def test_early_marks_stay_out_of_memory_and_are_cleared_after_the_merge():
+    state = SyncState(REALM)
+    state.put("items", "A", MapEntry("1", "0", "x"))
+    assert state.idmap.is_marked("items", "A")
+    assert state.load_state_message({"bookmarks": {BOOKMARK: {"realm_id": REALM,
+                                                              "items": {"B": "2:0:y"}}}})
+    assert not state.idmap.is_marked("items", "A")
+    state.put("items", "C", MapEntry("3", "0", "z"))  # after loading: not marked
+    assert not state.idmap.is_marked("items", "C")
+    assert state.idmap.as_dict("items") == {"A": "1:0:x", "B": "2:0:y", "C": "3:0:z"}
