@@ -24,6 +24,7 @@ install: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/mypy tap-myfulfillment/tap_myfulfillment target-quickbooks/target_quickbooks emulators
 
 test: lint
 	$(BIN)/meltano install

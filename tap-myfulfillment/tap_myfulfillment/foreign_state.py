@@ -190,8 +190,8 @@ class PassThroughWriter(SingerWriter):
 
         For a run that wrote nothing at all (no stream selected, no bookmarks of its
         own): the target still gets its entry, so the state it emits keeps the map.
-        Called only after a successful sync; a tap that fails writes nothing more,
-        and Meltano keeps the state it had.
+        ``TapMyFulfillment.invoke`` calls it only after a successful sync; a tap that
+        fails writes nothing more, and Meltano keeps the state it had.
         """
         self._write_foreign({})
 

@@ -22,8 +22,28 @@ from tap_myfulfillment.foreign_state import (
 )
 from tap_myfulfillment.streams import STREAM_NAMES, STREAM_TYPES
 
-#: Foreign bookmarks that ``invoke`` cut out of the ``--state`` file, for the tap it creates.
-_FOREIGN_FROM_FILE: ContextVar[ForeignBookmarks | None] = ContextVar(
+
+class _Handover:
+    """Between ``invoke`` and the tap it creates inside singer-sdk.
+
+    ``invoke`` hands over the foreign bookmarks it cut out of the ``--state`` file;
+    the tap hands back its writer, so that ``invoke`` can write the bookmarks no
+    message carried once the sync has succeeded (``Tap.sync_all`` is final).
+    """
+
+    def __init__(self, foreign: ForeignBookmarks) -> None:
+        self.foreign = foreign
+        self.writer: PassThroughWriter | None = None
+
+    def take(self, writer: object) -> ForeignBookmarks:
+        """The bookmarks (given once: the file's text is then held by the writer only)."""
+        foreign, self.foreign = self.foreign, {}
+        if isinstance(writer, PassThroughWriter):
+            self.writer = writer
+        return foreign
+
+
+_FOREIGN_FROM_FILE: ContextVar[_Handover | None] = ContextVar(
     "tap_myfulfillment_foreign_bookmarks", default=None)
 
 
@@ -128,12 +148,18 @@ class TapMyFulfillment(Tap):
             super().invoke(**options)
             return
         own_text, foreign = split_state_text(state.read(), STREAM_NAMES)
-        token = _FOREIGN_FROM_FILE.set(foreign)
+        handover = _Handover(foreign)
         del foreign  # from now on only the writer holds the file's text, until it writes it
+        token = _FOREIGN_FROM_FILE.set(handover)
         try:
             super().invoke(state=io.StringIO(own_text), **options)
         finally:
             _FOREIGN_FROM_FILE.reset(token)
+        # The sync succeeded. A run that wrote no message at all (no stream selected, no
+        # bookmarks of its own) has not passed them on yet: a STATE of their own. A run
+        # that fails writes nothing more, and Meltano keeps the state it had.
+        if handover.writer is not None:
+            handover.writer.flush()
 
     @override
     def load_state(self, state: dict[str, Any]) -> None:
@@ -148,8 +174,9 @@ class TapMyFulfillment(Tap):
             state: the state the tap was given (a dict, the SDK's way).
         """
         own, foreign = split_state(state, STREAM_NAMES)
-        foreign.update(_FOREIGN_FROM_FILE.get() or {})
-        _FOREIGN_FROM_FILE.set(None)  # taken: for this tap only
+        handover = _FOREIGN_FROM_FILE.get()
+        if handover is not None:
+            foreign.update(handover.take(self.message_writer))
         super().load_state(own)
         if not foreign:
             return
@@ -158,13 +185,6 @@ class TapMyFulfillment(Tap):
         else:  # a writer given by the caller: back to the SDK's way, parsed in the state
             super().load_state({"bookmarks": {name: load_json("".join(bookmark.pieces()))
                                               for name, bookmark in foreign.items()}})
-
-    @override
-    def sync_all(self) -> None:
-        """Sync every selected stream, then pass on foreign bookmarks nothing carried."""
-        super().sync_all()
-        if isinstance(self.message_writer, PassThroughWriter):
-            self.message_writer.flush()
 
     @override
     def discover_streams(self) -> list[Stream]:

@@ -106,7 +106,8 @@ class References:
         if entity in SMALL_LISTS:
             rows = self._all(entity)
             by_id = [row for row in rows if text.isdigit() and str(row.get("Id")) == text]
-            return (by_id or [row for row in rows if row.get("Name") == text] or [None])[0]
+            matches = by_id or [row for row in rows if row.get("Name") == text]
+            return matches[0] if matches else None
         if text.isdigit():
             rows = self.client.query(f"SELECT * FROM {entity} WHERE Id = '{text}'")  # noqa: S608
             if rows:

@@ -25,7 +25,6 @@ import re
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal
-from json.decoder import scanstring
 from json.encoder import encode_basestring_ascii
 from typing import Any, TextIO
 
@@ -39,13 +38,16 @@ BOOKMARK = "target-quickbooks"
 #: The entry's path in a STATE message; the map objects are one level below it.
 ENTRY_PATH = ("value", "bookmarks", BOOKMARK)
 #: Receives a chunk of ``(key, value)`` pairs of one map: ``sink(kind, pairs)``.
-MapSink = Callable[[str, list[tuple[str, str]]], None]
+MapSink = Callable[[str, list[tuple[str, str]]], object]
 
 _WS = re.compile(r"[ \t\n\r]*")
 _STRING = r'"((?:[^"\\\x00-\x1f]|\\.)*)"'
 #: One ``"key": "value"`` pair of a map and the separator after it.
 _PAIR = re.compile(rf"[ \t\n\r]*{_STRING}[ \t\n\r]*:[ \t\n\r]*{_STRING}[ \t\n\r]*([,}}])")
-_SCAN = json.JSONDecoder(parse_float=Decimal).scan_once
+#: The json module's own string and value scanners (C-accelerated; not in its typing).
+_scanstring: Callable[[str, int], tuple[str, int]] = json.decoder.scanstring  # type: ignore[attr-defined]
+_SCAN: Callable[[str, int], tuple[Any, int]] = (
+    json.JSONDecoder(parse_float=Decimal).scan_once)  # type: ignore[attr-defined]
 #: Lines worth the streaming reader: they name our entry (a cheap substring test).
 _NEEDLE = f'"{BOOKMARK}"'
 
@@ -101,7 +103,7 @@ def _object(text: str, index: int, path: tuple[str, ...],
     while True:
         if text[index] != '"':
             raise _NotPlain(path)
-        key, index = scanstring(text, index + 1)
+        key, index = _scanstring(text, index + 1)
         if key in seen:
             # json.loads keeps the last copy; streaming cannot take one back: plain parser.
             raise _NotPlain(path)

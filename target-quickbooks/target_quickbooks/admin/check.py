@@ -8,6 +8,7 @@ rather than in the middle of one.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -47,14 +48,14 @@ def check(config: Mapping[str, Any], *, echo: Callable[[str], None] = print) -> 
         roles.append("discount")
     for role in roles:
         setting = ACCOUNT_RULES[role].setting
-        problems += _one(echo, setting, lambda role=role: references.account(role))
+        problems += _one(echo, setting, functools.partial(references.account, role))
     if config.get("tax_code"):
         problems += _one(echo, "tax_code", references.default_tax_code)
     rates = list(tax_code_table(config))
     if rates:
         problems += _one(echo, "tax_code_map", lambda: references.tax_code_for_rates(rates))
     for setting in ("shipping_item", "adjustment_item"):
-        problems += _one(echo, setting, lambda setting=setting: references.item(setting))
+        problems += _one(echo, setting, functools.partial(references.item, setting))
     echo("All checks passed." if not problems else f"{problems} problem(s) found.")
     return problems
 

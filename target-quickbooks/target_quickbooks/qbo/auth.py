@@ -19,9 +19,9 @@ from collections.abc import Callable
 from typing import Any
 
 import requests
-from intuitlib.client import AuthClient
-from intuitlib.enums import Scopes
-from intuitlib.exceptions import AuthClientError
+from intuitlib.client import AuthClient  # type: ignore[import-untyped]
+from intuitlib.enums import Scopes  # type: ignore[import-untyped]
+from intuitlib.exceptions import AuthClientError  # type: ignore[import-untyped]
 
 from target_quickbooks.qbo import critical
 from target_quickbooks.qbo.errors import AuthError, QuickBooksError, TransientError
