@@ -27,7 +27,8 @@ CACHE_KIB = 4096
 #: Rows fetched or inserted per SQLite call when streaming a whole map.
 CHUNK = 1000
 _REPLACE = "INSERT OR REPLACE INTO map (kind, key, value) VALUES (?, ?, ?)"
-_KEEP = "INSERT OR IGNORE INTO map (kind, key, value) VALUES (?, ?, ?)"
+_KEEP = ("INSERT OR IGNORE INTO map (kind, key, value) SELECT ?1, ?2, ?3"
+         " WHERE NOT EXISTS (SELECT 1 FROM marks WHERE tag = ?1 AND key = ?2)")
 
 
 def _blob(text: str) -> bytes:
@@ -86,13 +87,15 @@ class IdMap:
                                       (kind, _blob(key)))
         return cursor.rowcount > 0
 
-    def load(self, kind: str, pairs: Iterable[tuple[str, str]], *, replace: bool = True) -> int:
+    def load(self, kind: str, pairs: Iterable[tuple[str, str]], *,
+             older: bool = False) -> int:
         """Add many entries in one transaction (reading a state); returns how many.
 
-        ``replace`` False keeps the entries already there (merging an older map).
+        ``older`` True merges an older map: entries already there, and keys marked
+        under ``kind`` (see :meth:`mark`), keep what this map says.
         """
         rows = ((kind, _blob(str(key)), _blob(str(value))) for key, value in pairs)
-        statement = _REPLACE if replace else _KEEP
+        statement = _KEEP if older else _REPLACE
         with self._lock:
             before = self._db.total_changes
             self._db.execute("BEGIN")

@@ -41,12 +41,12 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, TextIO
 
-from target_quickbooks.idmap import CHUNK, MAPS, IdMap
+from target_quickbooks.idmap import MAPS, IdMap
 from target_quickbooks.state_json import BOOKMARK, write_state_line
 
 STATE_VERSION = 1
 __all__ = ["BOOKMARK", "ENTITY_OF_KIND", "MAPS", "MapEntry", "SyncState", "json_safe",
-           "without_entry"]
+           "target_entry", "without_entry"]
 #: QuickBooks entity of each ID map (the one table; writer and resolver both use it).
 ENTITY_OF_KIND = {"items": "Item", "customers": "Customer", "invoices": "Invoice",
                   "credit_memos": "CreditMemo"}
@@ -89,8 +89,10 @@ def json_safe(value: Any) -> Any:
     return value
 
 
-def _entry_of(value: Any) -> Mapping[str, Any] | None:
-    """This target's entry in a STATE message value, if it has one."""
+def target_entry(value: Any) -> Mapping[str, Any] | None:
+    """This target's entry in a STATE value (or a Meltano state), if it has one."""
+    if isinstance(value, Mapping) and "singer_state" in value:
+        value = value["singer_state"]  # as `meltano state get` shows it
     bookmarks = value.get("bookmarks") if isinstance(value, Mapping) else None
     entry = bookmarks.get(BOOKMARK) if isinstance(bookmarks, Mapping) else None
     return entry if isinstance(entry, Mapping) else None
@@ -148,7 +150,7 @@ class SyncState:
         Returns:
             True when this message's entry was loaded.
         """
-        entry = _entry_of(value)
+        entry = target_entry(value)
         if self.loaded or entry is None:
             if maps is not None:
                 maps.close()
@@ -218,20 +220,9 @@ class SyncState:
         pending records. Whatever this run touched keeps this run's value; the rest
         comes from the entry.
         """
-        marks = self.idmap
-
-        def early(kind: str, key: str) -> bool:
-            return marks.is_marked(kind, key)
-
+        early = self.idmap.is_marked
         for kind in MAPS:
-            chunk: list[tuple[str, str]] = []
-            for key, value in maps.items(kind):
-                if not early(kind, key):
-                    chunk.append((key, value))
-                if len(chunk) >= CHUNK:
-                    self.idmap.load(kind, chunk, replace=False)
-                    chunk = []
-            self.idmap.load(kind, chunk, replace=False)
+            self.idmap.load(kind, maps.items(kind), older=True)
         maps.close()
         older = SyncState(self.realm_id, logger=self.logger)
         older._load_entry(entry)

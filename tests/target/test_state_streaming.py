@@ -374,3 +374,12 @@ def test_early_marks_stay_out_of_memory_and_are_cleared_after_the_merge():
     state.put("items", "C", MapEntry("3", "0", "z"))  # after loading: not marked
     assert not state.idmap.is_marked("items", "C")
     assert state.idmap.as_dict("items") == {"A": "1:0:x", "B": "2:0:y", "C": "3:0:z"}
+
+
+def test_late_entry_does_not_bring_back_what_this_run_forgot():
+    state = SyncState(REALM)
+    state.put("items", "GONE", MapEntry("9", "0", "x"))
+    state.forget("items", "GONE")  # deleted in QuickBooks, found this run
+    assert state.load_state_message({"bookmarks": {BOOKMARK: {
+        "realm_id": REALM, "items": {"GONE": "9:0:x", "KEPT": "10:0:y"}}}})
+    assert state.idmap.as_dict("items") == {"KEPT": "10:0:y"}

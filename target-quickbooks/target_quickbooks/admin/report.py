@@ -20,7 +20,7 @@ from typing import Any
 
 from target_quickbooks.admin.config import project_root
 from target_quickbooks.results import OUTCOMES
-from target_quickbooks.state import BOOKMARK
+from target_quickbooks.state import target_entry
 
 
 class ReportError(Exception):
@@ -72,16 +72,9 @@ def read_states(meltano: str | None = None) -> dict[str, dict[str, Any]]:
     for state_id in run("list").split():
         text = run("get", state_id).strip()
         value = json.loads(text) if text else {}
-        if _entry(value):
+        if target_entry(value):
             states[state_id] = value
     return states
-
-
-def _entry(state: Mapping[str, Any]) -> Mapping[str, Any] | None:
-    singer = state.get("singer_state", state)
-    bookmarks = singer.get("bookmarks") if isinstance(singer, Mapping) else None
-    entry = bookmarks.get(BOOKMARK) if isinstance(bookmarks, Mapping) else None
-    return entry if isinstance(entry, Mapping) else None
 
 
 def build_report(states: Mapping[str, Mapping[str, Any]]) -> Report:
@@ -89,7 +82,7 @@ def build_report(states: Mapping[str, Mapping[str, Any]]) -> Report:
     report = Report()
     products: dict[str, dict[str, Any]] = {}
     for state_id, state in sorted(states.items()):
-        entry = _entry(state) or {}
+        entry = target_entry(state) or {}
         feed = _feed_name(state_id)
         items = entry.get("items") or {}
         statuses = entry.get("products") or {}
