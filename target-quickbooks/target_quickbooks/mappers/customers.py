@@ -6,7 +6,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from target_quickbooks.mappers import MappingError
+from target_quickbooks.mappers import required_text
 from target_quickbooks.mappers.names import display_name
 
 ADDRESS_LINE_MAX = 500
@@ -22,10 +22,7 @@ def customer_key(record: Mapping[str, Any]) -> str:
     Raises:
         MappingError: when missing.
     """
-    key = str(record.get("customer_key") or "").strip()
-    if not key:
-        raise MappingError("'customer_key' is missing", field="customer_key")
-    return key
+    return required_text(record, "customer_key")
 
 
 def discriminator(record: Mapping[str, Any]) -> str:

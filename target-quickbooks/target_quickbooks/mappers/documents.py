@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from decimal import ROUND_CEILING, Decimal, InvalidOperation
 from typing import Any
 
-from target_quickbooks.mappers import MappingError
+from target_quickbooks.mappers import MappingError, required_text
 from target_quickbooks.mappers.money import (
     CENT,
     ZERO,
@@ -72,10 +72,7 @@ def document_id(record: Mapping[str, Any]) -> str:
     Raises:
         MappingError: when missing.
     """
-    value = str(record.get("id") or "").strip()
-    if not value:
-        raise MappingError("'id' is missing: every document needs its source id", field="id")
-    return value
+    return required_text(record, "id", why="every document needs its source id")
 
 
 def document_lines(record: Mapping[str, Any]) -> list[Mapping[str, Any]]:

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
-from target_quickbooks.mappers import MappingError
+from target_quickbooks.mappers import MappingError, required_text
 from target_quickbooks.mappers.money import ZERO, json_number, to_decimal
 from target_quickbooks.mappers.names import NAME_MAX, clean_name, unique_item_name
 
@@ -43,10 +43,8 @@ def product_sku(record: Mapping[str, Any]) -> str:
     Raises:
         MappingError: when missing or longer than 100 characters.
     """
-    sku = str(record.get("sku") or "").strip()
-    if not sku:
-        raise MappingError("'sku' is missing: every product needs a SKU", field="sku",
-                           hint="give the product a SKU at the source")
+    sku = required_text(record, "sku", why="every product needs a SKU",
+                        hint="give the product a SKU at the source")
     if len(sku) > SKU_MAX:
         raise MappingError(
             f"'sku' is {len(sku)} characters; QuickBooks allows at most {SKU_MAX}",
