@@ -66,9 +66,7 @@ def _unescape(raw: str) -> str:
 
 
 def _stream_map(text: str, index: int, kind: str, sink: MapSink | None) -> int:
-    """Send the pairs of the object at ``text[index]`` to ``sink`` (or skip them)."""
-    if text[index] != "{":
-        raise _NotPlain(kind)
+    """Send the pairs of the object opening at ``text[index]`` to ``sink`` (or skip them)."""
     index = _skip_ws(text, index + 1)
     if text[index] == "}":
         return index + 1
