@@ -712,7 +712,7 @@ class SyncService:
             if cents(total) != cents(expected):
                 differences.append(f"TotalAmt {cents(total)} but grand_total {cents(expected)}")
         date = str(row.get("TxnDate") or "")
-        wanted_date = txn_date(record.get("created_at"))
+        wanted_date = txn_date(record.get("created_at"), self.references.timezone().tz)
         if date and date != wanted_date:
             differences.append(f"TxnDate {date} but created_at {wanted_date}")
         if customer_id is None:
@@ -853,10 +853,9 @@ class SyncService:
                     f"{current.get('DocNumber')!r}) is in QuickBooks, which cannot void a "
                     "credit memo through its API"))
 
-    @staticmethod
-    def _txn_date_or_none(record: Mapping[str, Any]) -> str | None:
+    def _txn_date_or_none(self, record: Mapping[str, Any]) -> str | None:
         try:
-            return txn_date(record.get("created_at"))
+            return txn_date(record.get("created_at"), self.references.timezone().tz)
         except MappingError:
             return None
 
@@ -918,6 +917,8 @@ class SyncService:
             adjustment_item=(refs.item("adjustment_item") if "adjustment_item" in needs
                              else None),
             discount_account=refs.discount_account() if "discount_account" in needs else None,
+            sales_rates=refs.sales_rates(),
+            timezone=refs.timezone().tz,
         )
 
     # Sending
