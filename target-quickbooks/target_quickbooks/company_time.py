@@ -36,8 +36,8 @@ SINGLE_ZONE = {
 }
 #: Countries with several zones: the candidates, most populous first (ties go to it).
 MULTI_ZONE = {
-    "US": ("America/New_York", "America/Chicago", "America/Denver", "America/Phoenix",
-           "America/Los_Angeles", "America/Anchorage", "Pacific/Honolulu"),
+    "US": ("America/New_York", "America/Chicago", "America/Denver", "America/Los_Angeles",
+           "America/Phoenix", "America/Anchorage", "Pacific/Honolulu"),
     "CA": ("America/Toronto", "America/Vancouver", "America/Edmonton", "America/Winnipeg",
            "America/Regina", "America/Halifax", "America/St_Johns"),
     "AU": ("Australia/Sydney", "Australia/Brisbane", "Australia/Melbourne",

@@ -355,8 +355,8 @@ def map_document(record: Mapping[str, Any], *, stream: str, refs: DocumentRefs) 
         line_discount = to_decimal(line.get("discount_amount"),
                                    f"items[{number_}].discount_amount", default=ZERO)
         line_tax = line.get("tax_amount")
-        vat.append(VatPart(
-            code, row_total - line_discount,
+        vat.append(VatPart(  # the amounts QuickBooks sees: rounded as the line is
+            code, cents(row_total) - cents(line_discount),
             None if line_tax in (None, "") else to_decimal(line_tax,
                                                            f"items[{number_}].tax_amount"),
             f"items[{number_}].tax_amount"))

@@ -62,14 +62,13 @@ def tax_lines(parts: Sequence[VatPart], total_tax: Decimal,
         One ``TaxLineDetail`` line per rate, in the order the rates first appear.
 
     Raises:
-        MappingError: a code has no single sales rate, a line's VAT is missing on a
-            document with several rates, or the lines' VAT does not add up to the
-            document's.
+        MappingError: a code has no single sales rate, lines of several rates lack
+            their VAT, or the lines' VAT does not add up to the document's.
     """
     if not sales_rates:
         return []
-    groups: dict[str, tuple[SalesRate, Decimal, Decimal | None]] = {}
-    unknown: list[str] = []
+    groups: dict[str, tuple[SalesRate, Decimal, Decimal]] = {}
+    unknown: dict[str, str] = {}  # rate Id → first field without VAT
     for part in parts:
         code = str((part.code or {}).get("value") or "")
         sales_rate = sales_rates.get(code)
@@ -84,19 +83,23 @@ def tax_lines(parts: Sequence[VatPart], total_tax: Decimal,
         key = str(sales_rate.rate["value"])
         _, net, tax = groups.get(key, (sales_rate, ZERO, ZERO))
         if part.tax is None:
-            unknown.append(part.field)
-        groups[key] = (sales_rate, net + part.net,
-                       None if tax is None or part.tax is None else tax + part.tax)
+            unknown.setdefault(key, part.field)
+        groups[key] = (sales_rate, net + part.net, tax + (part.tax or ZERO))
+    if len(unknown) > 1:
+        field = next(iter(unknown.values()))
+        raise MappingError(
+            f"'{field}' is missing, and lines of several VAT rates lack their tax_amount: "
+            "the VAT of each rate cannot be told",
+            field=field, hint="send each line's tax_amount",
+        )
     if unknown:
-        if len(groups) > 1:
-            raise MappingError(
-                f"'{unknown[0]}' is missing on a document with several VAT rates: the VAT "
-                "of each rate cannot be told",
-                field=unknown[0], hint="send each line's tax_amount",
-            )
-        ((key, (sales_rate, net, _)),) = groups.items()
-        groups[key] = (sales_rate, net, total_tax)
-    stated = sum((cents(tax or ZERO) for _, _, tax in groups.values()), ZERO)
+        # Lines of one rate lack their VAT: that rate holds what the others do not.
+        (key,) = unknown
+        sales_rate, net, _ = groups[key]
+        others = sum((cents(tax) for other, (_, _, tax) in groups.items() if other != key),
+                     ZERO)
+        groups[key] = (sales_rate, net, cents(total_tax) - others)
+    stated = sum((cents(tax) for _, _, tax in groups.values()), ZERO)
     if stated != cents(total_tax):
         raise MappingError(
             f"the lines' VAT (Σ items[].tax_amount + shipping_tax_amount = {stated}) does not "
@@ -104,8 +107,7 @@ def tax_lines(parts: Sequence[VatPart], total_tax: Decimal,
             field="tax_amount",
             hint="fix the VAT amounts at the source; QuickBooks books VAT per rate",
         )
-    return [_tax_line(sales_rate, net, tax or ZERO)
-            for sales_rate, net, tax in groups.values()]
+    return [_tax_line(sales_rate, net, tax) for sales_rate, net, tax in groups.values()]
 
 
 def _tax_line(sales_rate: SalesRate, net: Decimal, tax: Decimal) -> dict[str, Any]:
