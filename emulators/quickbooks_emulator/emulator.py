@@ -8,8 +8,10 @@ switches to script failures.
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import json
 import os
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 from types import TracebackType
@@ -142,6 +144,10 @@ class QuickBooksEmulator:
             if not include_inactive:
                 records = [r for r in records if r.get("Active", True)]
             return json.loads(dump(records))
+
+    def set_clock(self, now: Callable[[], dt.datetime]) -> None:
+        """Replace the company's UTC clock: pins the default ``TxnDate`` in tests."""
+        self._state.company.clock = now
 
     def stats(self) -> dict[str, Any]:
         """Counters: requests, by_kind, throttled (429s answered), faults_injected, ..."""

@@ -7,15 +7,21 @@ same data under one lock, and so that batch "snapshot" visibility is easy to exp
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from .entities import NAME_LIST_ENTITIES
 from .faults import qbo_time
 from .indexes import QUERY_INDEXED_FIELDS, FieldIndex, UniqueIndex
 
+#: The company's time zone per country (guess for multi-zone countries: Intuit's sandbox
+#: companies are US Pacific). QuickBooks dates transactions by this calendar.
+COUNTRY_ZONES = {"FR": "Europe/Paris", "US": "America/Los_Angeles", "GB": "Europe/London",
+                 "CA": "America/Toronto"}
 HOME_CURRENCY = {"FR": ("EUR", "Euro"), "US": ("USD", "United States Dollar"),
                  "GB": ("GBP", "British Pound Sterling"), "CA": ("CAD", "Canadian Dollar")}
 
@@ -57,6 +63,9 @@ class Company:
         self.home_currency: str = currency[0]
         self.home_currency_name: str = currency[1]
         self.multicurrency = False
+        self.timezone_name = COUNTRY_ZONES.get(self.country, "UTC")
+        #: "Now" (UTC); tests replace it to pin the day.
+        self.clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.timezone.utc)
         self.lock = threading.RLock()
         self.records: dict[str, dict[str, dict[str, Any]]] = {}
         self._next_id = 100
@@ -66,6 +75,10 @@ class Company:
         self._name_indexes: dict[str, UniqueIndex] = {}
         self._doc_indexes: dict[str, UniqueIndex] = {}
         self._seed()
+
+    def today(self) -> str:
+        """Today in the company's time zone (``YYYY-MM-DD``): the default ``TxnDate``."""
+        return self.clock().astimezone(ZoneInfo(self.timezone_name)).date().isoformat()
 
     # -- basic record access -------------------------------------------------------
     def table(self, entity: str) -> dict[str, dict[str, Any]]:
@@ -278,7 +291,7 @@ class Company:
             "CompanyAddr": {"Id": "1", "Line1": "12 rue de la Paix", "City": "Paris",
                             "PostalCode": "75002", "Country": self.country},
             "Country": self.country, "SupportedLanguages": "fr",
-            "DefaultTimeZone": "Europe/Paris", "FiscalYearStartMonth": "January",
+            "DefaultTimeZone": self.timezone_name, "FiscalYearStartMonth": "January",
             "CompanyStartDate": "2024-01-01",
             "NameValue": [{"Name": "OfferingSku", "Value": "QuickBooks Online Plus"}],
         })

@@ -181,4 +181,6 @@ class DocumentWriter(CanceledDocuments):
             adjustment_item=(refs.item("adjustment_item") if "adjustment_item" in needs
                              else None),
             discount_account=refs.discount_account() if "discount_account" in needs else None,
+            sales_rates=refs.sales_rates(),
+            timezone=refs.timezone().tz,
         )

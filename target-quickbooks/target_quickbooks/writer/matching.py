@@ -53,7 +53,7 @@ class DocumentMatching(WriterBase):
             if cents(total) != cents(expected):
                 differences.append(f"TotalAmt {cents(total)} but grand_total {cents(expected)}")
         date = str(row.get("TxnDate") or "")
-        wanted_date = txn_date(record.get("created_at"))
+        wanted_date = txn_date(record.get("created_at"), self.references.timezone().tz)
         if date and date != wanted_date:
             differences.append(f"TxnDate {date} but created_at {wanted_date}")
         if customer_id is None:
@@ -78,9 +78,8 @@ class DocumentMatching(WriterBase):
         )
 
 
-    @staticmethod
-    def _txn_date_or_none(record: Mapping[str, Any]) -> str | None:
+    def _txn_date_or_none(self, record: Mapping[str, Any]) -> str | None:
         try:
-            return txn_date(record.get("created_at"))
+            return txn_date(record.get("created_at"), self.references.timezone().tz)
         except MappingError:
             return None
