@@ -70,16 +70,18 @@ class StateDamagedError(Exception):
         #: Set when the run had written records before the entry arrived (a tap that
         #: sends its first STATE late): they are not in the kept state.
         self.wrote_before = False
+        #: False when no run is stopping (``report`` reading the state).
+        self.in_run = True
         super().__init__(self.message())
 
     def message(self) -> str:
         """What is wrong and how to repair it, naming real Meltano commands."""
         sid = self.state_id or "<state id>"
         listed = sorted(self.problems.first, key=lambda p: p.path)
+        outcome = (f", so the run stopped {_WROTE if self.wrote_before else _NOTHING} and "
+                   "the stored state was kept as it is" if self.in_run else "")
         lines = [f"The {BOOKMARK} entry of the Meltano state{_of(self.state_id)} is damaged "
-                 f"({self.problems.count} field(s) of the wrong type), so the run stopped "
-                 f"{_WROTE if self.wrote_before else _NOTHING} and the stored state was kept "
-                 "as it is:"]
+                 f"({self.problems.count} field(s) of the wrong type){outcome}:"]
         lines += [f"  - {problem.describe()}" for problem in listed]
         if self.problems.count > len(listed):
             lines.append(f"  - ... and {self.problems.count - len(listed)} more of the same "
