@@ -318,3 +318,23 @@ def test_report_names_the_state_id_field_and_repair(tmp_path: Path) -> None:
 def test_report_on_an_entry_that_is_not_an_object(entry: Any) -> None:
     with pytest.raises(ReportError, match=r"`meltano state clear --force dev:x`"):
         build_report({"dev:x": {"singer_state": {"bookmarks": {BOOKMARK: entry}}}})
+
+
+def test_a_late_damaged_entry_after_writes_emits_no_state_and_says_so(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A tap that sends its first STATE after records: what was written is said, not lost."""
+    fake = FakeQuickBooks()
+    target = TargetQuickBooks(config={**CONFIG, "batch_size": 1}, client=fake)
+    product = {"sku": "NEW-1", "name": "Nouveau", "type": "virtual"}
+    bad = {"bookmarks": {BOOKMARK: damaged(setter("items", "SKU-1", value=1))}}
+    messages = [schema("products"), record("products", product),
+                record("products", {**product, "sku": "NEW-2", "name": "Autre"}),
+                {"type": "STATE", "value": bad}]
+    capsys.readouterr()
+    with pytest.raises(StateDamagedError) as raised:
+        target.listen(io.StringIO("".join(serialize_json(m) + "\n" for m in messages)))
+    assert capsys.readouterr().out == ""
+    assert fake.calls  # the first batch was written before the state arrived
+    assert raised.value.wrote_before
+    assert "found there again by the next run" in raised.value.message()
