@@ -16,9 +16,10 @@ the target's memory grow with the catalogue. Here:
 Anything unexpected makes :func:`decode_state_line` return None, and the caller
 falls back to the plain parser: this is an optimisation, never a different
 reading of the state. A map pair whose value is not a string is not unexpected
-but damage: it is checked here as it streams (:func:`~target_quickbooks.state_check.
-check_map_value`) and skipped, so a damaged map is reported with the same path
-as the plain parser's check reports, without ever building the map.
+but damage: it is checked as it streams
+(:func:`~target_quickbooks.state_check.check_map_value`) and left out of the map,
+so it is reported as the plain parser's check would report it, without the map
+ever being built in Python.
 """
 
 from __future__ import annotations
