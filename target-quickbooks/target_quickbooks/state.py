@@ -29,6 +29,10 @@ which keeps the state small for large catalogues.
 During a run the four maps live in an :class:`~target_quickbooks.idmap.IdMap`
 (SQLite), filled straight from the STATE line and written straight into the next
 one (:mod:`target_quickbooks.state_json`): memory does not grow with the catalogue.
+
+An entry with a field of the wrong type (hand-edited, say) stops the run before
+anything is written, naming the field and the repair
+(:mod:`target_quickbooks.state_check`).
 """
 
 from __future__ import annotations
@@ -42,6 +46,7 @@ from decimal import Decimal
 from typing import Any, TextIO
 
 from target_quickbooks.idmap import MAPS, IdMap
+from target_quickbooks.state_check import Problems, entry_of, validate_entry
 from target_quickbooks.state_json import BOOKMARK, write_state_line
 
 STATE_VERSION = 1
@@ -90,12 +95,12 @@ def json_safe(value: Any) -> Any:
 
 
 def target_entry(value: Any) -> Mapping[str, Any] | None:
-    """This target's entry in a STATE value (or a Meltano state), if it has one."""
-    if isinstance(value, Mapping) and "singer_state" in value:
-        value = value["singer_state"]  # as `meltano state get` shows it
-    bookmarks = value.get("bookmarks") if isinstance(value, Mapping) else None
-    entry = bookmarks.get(BOOKMARK) if isinstance(bookmarks, Mapping) else None
-    return entry if isinstance(entry, Mapping) else None
+    """This target's entry in a STATE value (or a Meltano state), if it has one.
+
+    Raises:
+        StateDamagedError: there is an entry, but it is not an object.
+    """
+    return entry_of(value)
 
 
 def without_entry(state: Mapping[str, Any]) -> dict[str, Any]:
@@ -138,20 +143,37 @@ class SyncState:
     # Loading and emitting
 
     def load_state_message(self, value: Mapping[str, Any] | None,
-                           maps: IdMap | None = None) -> bool:
+                           maps: IdMap | None = None, problems: Problems | None = None
+                           ) -> bool:
         """Read the entry from a STATE message value, once (the first that has one).
 
         Later STATE messages carry the tap's copy of the same, older, entry: they
         are ignored. An entry for another realm is ignored with a warning.
         ``maps`` holds the entry's maps when the line was read by
         :func:`~target_quickbooks.state_json.decode_state_line` (the entry then has
-        no map keys); it becomes this state's map, or is closed.
+        no map keys); it becomes this state's map, or is closed. ``problems`` holds
+        the damaged map pairs that decoding found (left out of ``maps``).
 
         Returns:
             True when this message's entry was loaded.
+
+        Raises:
+            StateDamagedError: the entry has a field of the wrong type. Nothing is
+                loaded: the run must stop before it writes anything.
         """
-        entry = target_entry(value)
-        if self.loaded or entry is None:
+        if self.loaded:
+            if maps is not None:
+                maps.close()
+            return False
+        try:
+            entry = target_entry(value)
+            if entry is not None:
+                validate_entry(entry, problems)
+        except BaseException:
+            if maps is not None:
+                maps.close()
+            raise
+        if entry is None:
             if maps is not None:
                 maps.close()
             return False
