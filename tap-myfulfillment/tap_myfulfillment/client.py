@@ -34,7 +34,13 @@ from tap_myfulfillment.errors import (
     UnauthorizedError,
     raise_for_response,
 )
-from tap_myfulfillment.normalize import RecordFormatError, conform_record, parse_timestamp
+from tap_myfulfillment.marks import Problem, attach
+from tap_myfulfillment.normalize import (
+    RecordFormatError,
+    conform_record,
+    missing_required,
+    parse_timestamp,
+)
 from tap_myfulfillment.pagination import MyFulfillmentPaginator, page_total
 from tap_myfulfillment.spool import ReverseSpool
 
@@ -274,18 +280,38 @@ class MyFulfillmentStream(RESTStream[int]):
     def transform(self, raw: dict[str, t.Any]) -> dict[str, t.Any] | None:
         """Turn one raw API record into a contract record (None to drop it).
 
+        A field that cannot be normalised becomes null and is listed in the
+        record's ``normalization_errors`` (see ``tap_myfulfillment.marks``), so one
+        malformed document does not stop the stream. Only an unreadable
+        ``updated_at`` still stops it: the record could not be placed against the
+        bookmark, so the bookmark could pass it for good.
+
         Args:
             raw: The record as received.
 
         Returns:
             The normalised record.
+
+        Raises:
+            RecordFormatError: ``updated_at`` cannot be read.
         """
-        return conform_record(
-            raw,
-            self.source_schema or self.schema,
-            stream=self.name,
-            key_field=self.boundary_key,
+        schema = self.source_schema or self.schema
+        problems: list[Problem] = []
+        record = conform_record(
+            raw, schema, stream=self.name, key_field=self.boundary_key, problems=problems
         )
+        bookmark_field = self.replication_key or "updated_at"
+        for problem in problems:
+            if problem.field == bookmark_field:
+                msg = (
+                    f"{self.name} record {self.boundary_key}={raw.get(self.boundary_key)!r}, "
+                    f"field {bookmark_field}: {problem.reason}; the stream stops because the "
+                    "record cannot be placed against the bookmark"
+                )
+                raise RecordFormatError(msg, reason=problem.reason)
+        skip = {self.boundary_key, bookmark_field, "customer_key", *self.primary_keys}
+        problems += missing_required(record, raw, schema, skip=skip)
+        return attach(record, problems)
 
     def boundary_value(self, record: dict[str, t.Any]) -> str:
         """Identify a record for the same-second bookmark rule.

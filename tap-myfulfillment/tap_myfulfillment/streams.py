@@ -12,7 +12,14 @@ from typing_extensions import override
 
 from tap_myfulfillment import schemas
 from tap_myfulfillment.client import MyFulfillmentStream
-from tap_myfulfillment.normalize import customer_from_order, customer_key
+from tap_myfulfillment.customer_records import (
+    customer_from_order,
+    customer_key,
+    customer_problems,
+    unidentified_key,
+)
+from tap_myfulfillment.marks import Problem, attach, problems_of
+from tap_myfulfillment.normalize import RecordFormatError
 
 
 class ProductsStream(MyFulfillmentStream):
@@ -35,6 +42,10 @@ class _CustomerDocumentStream(MyFulfillmentStream):
     def transform(self, raw: dict[str, t.Any]) -> dict[str, t.Any] | None:
         """Normalise the document and add its ``customer_key``.
 
+        A document with neither a customer id nor an email gets a placeholder
+        key (``unidentified:order:<order id>``) and a ``normalization_errors``
+        entry for ``customer_email``, so that it is rejected on its own.
+
         Args:
             raw: The document as received.
 
@@ -44,9 +55,12 @@ class _CustomerDocumentStream(MyFulfillmentStream):
         record = super().transform(raw)
         if record is None:
             return None
-        record["customer_key"] = customer_key(
-            record, where=f"{self.name} record id={record.get('id')!r}"
-        )
+        try:
+            key = customer_key(record, where=f"{self.name} record id={record.get('id')!r}")
+        except RecordFormatError as error:
+            key = unidentified_key(record, stream=self.name)
+            attach(record, [Problem.of("customer_email", error.reason, raw.get("customer_email"))])
+        record["customer_key"] = key
         return record
 
 
@@ -93,7 +107,7 @@ class CustomersStream(_CustomerDocumentStream):
         order = super().transform(raw)
         if order is None:
             return None
-        customer = customer_from_order(order)
+        customer = attach(customer_from_order(order), customer_problems(problems_of(order)))
         customer["_order_id"] = str(order.get("id"))
         return customer
 
