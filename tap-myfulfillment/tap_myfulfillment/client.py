@@ -330,6 +330,20 @@ class MyFulfillmentStream(RESTStream[int]):
         """
         return str(record.get(self.boundary_key))
 
+    def finish(self, record: dict[str, t.Any], context: Context | None) -> dict[str, t.Any]:
+        """Complete a record just before it is emitted (see ``CreditMemosStream``).
+
+        Runs only for the records the run emits, never for those the read skips.
+
+        Args:
+            record: A record read back from the spool.
+            context: Stream context.
+
+        Returns:
+            The record, unchanged by default.
+        """
+        return record
+
     def start_dedupe(self) -> None:
         """Reset per-run duplicate tracking (see ``CustomersStream``)."""
 
@@ -370,19 +384,22 @@ class MyFulfillmentStream(RESTStream[int]):
             raise RecordFormatError(msg)
         return parse_timestamp(value, where=f"{where}, field updated_at")
 
-    def _send(self, context: Context | None, params: dict[str, t.Any]) -> requests.Response:
+    def _send(
+        self, context: Context | None, params: dict[str, t.Any], path: str | None = None
+    ) -> requests.Response:
         """Send one GET of the listing with retries, re-login and request metrics.
 
         Args:
             context: Stream context.
             params: Query parameters.
+            path: Another endpoint than the stream's (e.g. a lookup).
 
         Returns:
             The successful response.
         """
         prepared = self.build_prepared_request(
             method=self.http_method,
-            url=self.get_url(context),
+            url=self.url_base + path if path else self.get_url(context),
             params=params,
             headers=self.http_headers,
         )
@@ -666,4 +683,4 @@ class MyFulfillmentStream(RESTStream[int]):
                 keys = []
             keys.append(key)
             state[EMITTED_AT_BOOKMARK] = keys
-            yield record
+            yield self.finish(record, context)

@@ -18,8 +18,12 @@ from tap_myfulfillment.customer_records import (
     customer_problems,
     unidentified_key,
 )
+from tap_myfulfillment.invoice_numbers import invoice_number
 from tap_myfulfillment.marks import Problem, attach, problems_of
 from tap_myfulfillment.normalize import RecordFormatError
+
+if t.TYPE_CHECKING:
+    from singer_sdk.helpers.types import Context
 
 
 class ProductsStream(MyFulfillmentStream):
@@ -152,13 +156,44 @@ class InvoicesStream(_CustomerDocumentStream):
     path = "/sales/invoices"
     schema = schemas.INVOICE
 
+    @override
+    def transform(self, raw: dict[str, t.Any]) -> dict[str, t.Any] | None:
+        """Normalise the invoice and remember its number for the credit memos.
+
+        Args:
+            raw: The invoice as received.
+
+        Returns:
+            The normalised invoice.
+        """
+        record = super().transform(raw)
+        if record is not None:
+            self._tap.invoice_numbers.seen(  # type: ignore[attr-defined]
+                record.get("id"), record.get("increment_id"))
+        return record
+
 
 class CreditMemosStream(_CustomerDocumentStream):
-    """Credit memos (``GET /sales/creditmemos``)."""
+    """Credit memos (``GET /sales/creditmemos``), each with its invoice's number."""
 
     name = "credit_memos"
     path = "/sales/creditmemos"
     schema = schemas.CREDIT_MEMO
+
+    @override
+    def finish(self, record: dict[str, t.Any], context: Context | None) -> dict[str, t.Any]:
+        """Add ``invoice_increment_id``, the number the target finds the invoice by.
+
+        Args:
+            record: A credit memo about to be emitted.
+            context: Stream context.
+
+        Returns:
+            The memo with ``invoice_increment_id`` (null, with a warning, when the
+            invoice cannot be found).
+        """
+        record["invoice_increment_id"] = invoice_number(self, record, context)
+        return record
 
 
 #: Dependency order: the target needs items and customers before documents.
