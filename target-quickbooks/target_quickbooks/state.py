@@ -321,6 +321,10 @@ class SyncState:
         return MapEntry(id=parts[0], sync_token=parts[1] if len(parts) > 1 else "",
                         content_hash=parts[2] if len(parts) > 2 else "")
 
+    def keys_of(self, kind: str, qbo_id: str) -> list[str]:
+        """The source keys the map of ``kind`` holds for QuickBooks Id ``qbo_id``."""
+        return self.idmap.keys_with_id(kind, qbo_id)
+
     def _touch(self, kind: str, key: str) -> None:
         self.revision += 1
         if not self.loaded:

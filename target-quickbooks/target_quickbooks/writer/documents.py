@@ -27,9 +27,10 @@ from target_quickbooks.mappers.names import doc_number
 from target_quickbooks.settings import tax_code_table
 from target_quickbooks.writer.canceled import CanceledDocuments, is_canceled
 from target_quickbooks.writer.jobs import KIND, Job
+from target_quickbooks.writer.twin_rounds import TwinRounds
 
 
-class DocumentWriter(CanceledDocuments):
+class DocumentWriter(TwinRounds, CanceledDocuments):
     """Turns invoice and credit memo records into document jobs."""
 
     # Invoices and credit memos
