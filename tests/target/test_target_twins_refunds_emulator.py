@@ -9,12 +9,19 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from quickbooks_emulator import QuickBooksEmulator
 from target_quickbooks.state import BOOKMARK
-from test_target_emulator import CUSTOMERS, INVOICE, PRODUCTS, emu, messages, run  # noqa: F401
+from test_target_emulator import CUSTOMERS, INVOICE, PRODUCTS, messages, run
 from test_target_fakes import record, schema, state_message
 
 D = Decimal
 NUMBER = INVOICE["increment_id"]
+
+
+@pytest.fixture
+def emu():
+    with QuickBooksEmulator(per_second=None, per_minute=None, batch_per_minute=None) as qbo:
+        yield qbo
 
 
 def entry(state):
@@ -49,8 +56,8 @@ def memo_messages(*memos):
 
 def test_twin_invoices_over_http_in_one_batch_across_runs_and_across_states(emu, tmp_path):
     twin = {**INVOICE, "id": "5002"}
-    target, state = run(emu, tmp_path, messages(invoices=(INVOICE, twin), memos=()),
-                        expect_rejected=True)
+    _target, state = run(emu, tmp_path, messages(invoices=(INVOICE, twin), memos=()),
+                         expect_rejected=True)
     (booked,) = emu.entities("Invoice")
     assert entry(state)["invoices"] == {"5001": booked["Id"]}
     reason = entry(state)["pending"]["invoices"]["5002"]["reason"]
