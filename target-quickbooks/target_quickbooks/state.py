@@ -13,6 +13,7 @@ Layout of the entry (compact on purpose; it travels through every run)::
      "invoices": {source id: "Id"}, "credit_memos": {source id: "Id"},
      "suffixed": [sku, ...],             # items whose Name carries the SKU suffix
      "voided": [invoice source id, ...],  # canceled invoices voided in QuickBooks
+     "refunded": {invoice source id: {credit memo source id: "amount"}},  # memos written
      "refs": {role:setting: {value, name}},  # account references last checked
      "products": {sku: [status, at]},     # only SKUs not synced (rejected, skipped...)
      "pending": {stream: {key: {status, reason, code, detail, intuit_tid, hint,
@@ -125,6 +126,8 @@ class SyncState:
         self.idmap = IdMap()
         self.suffixed: set[str] = set()
         self.voided: set[str] = set()
+        #: Credit memos in QuickBooks per invoice source id (writer/refunds.py).
+        self.refunded: dict[str, dict[str, str]] = {}
         self.refs: dict[str, dict[str, str]] = {}
         #: Entries of other realms, written back unchanged (a realm switch loses nothing).
         self.other_realms: dict[str, dict[str, Any]] = {}
@@ -220,6 +223,10 @@ class SyncState:
         """Take everything but the maps from ``entry`` (the state this run starts from)."""
         self.suffixed = {str(sku) for sku in entry.get("suffixed") or []}
         self.voided = {str(key) for key in entry.get("voided") or []}
+        refunded = entry.get("refunded")
+        self.refunded = ({str(invoice): {str(memo): str(amount) for memo, amount in memos.items()}
+                          for invoice, memos in refunded.items() if isinstance(memos, Mapping)}
+                         if isinstance(refunded, Mapping) else {})
         refs = entry.get("refs")
         self.refs = ({str(key): dict(value) for key, value in refs.items()
                       if isinstance(value, Mapping)} if isinstance(refs, Mapping) else {})
@@ -250,6 +257,10 @@ class SyncState:
         older._load_entry(entry)
         self.suffixed |= {sku for sku in older.suffixed if not early("items", sku)}
         self.voided |= older.voided
+        for invoice, memos in older.refunded.items():
+            for memo, amount in memos.items():
+                if not early("credit_memos", memo):
+                    self.refunded.setdefault(invoice, {}).setdefault(memo, amount)
         self.refs = {**older.refs, **self.refs}
         for sku, status in older.products.items():
             if not early("products", sku) and not early("items", sku):
@@ -285,6 +296,9 @@ class SyncState:
         entry["suffixed"] = sorted(self.suffixed)
         if self.voided:
             entry["voided"] = sorted(self.voided)
+        if self.refunded:
+            entry["refunded"] = {invoice: dict(sorted(memos.items())) for invoice, memos
+                                 in sorted(self.refunded.items()) if memos}
         if self.refs:
             entry["refs"] = dict(sorted(self.refs.items()))
         entry["products"] = dict(sorted(self.products.items()))
@@ -321,8 +335,8 @@ class SyncState:
         twin = SyncState(self.realm_id, logger=self.logger)
         twin.idmap.close()
         twin.idmap = self.idmap.copy()
-        for name in ("suffixed", "voided", "refs", "other_realms", "products", "pending",
-                     "results"):
+        for name in ("suffixed", "voided", "refunded", "refs", "other_realms", "products",
+                     "pending", "results"):
             setattr(twin, name, copy.deepcopy(getattr(self, name)))
         twin.last_run, twin.loaded, twin.revision = self.last_run, self.loaded, self.revision
         twin._early = self._early
@@ -342,6 +356,10 @@ class SyncState:
         parts = raw.split(":")
         return MapEntry(id=parts[0], sync_token=parts[1] if len(parts) > 1 else "",
                         content_hash=parts[2] if len(parts) > 2 else "")
+
+    def keys_of(self, kind: str, qbo_id: str) -> list[str]:
+        """The source keys the map of ``kind`` holds for QuickBooks Id ``qbo_id``."""
+        return self.idmap.keys_with_id(kind, qbo_id)
 
     def _touch(self, kind: str, key: str) -> None:
         self.revision += 1

@@ -9,10 +9,11 @@ from target_quickbooks.state import SyncState
 from target_quickbooks.writer.customers import CustomerWriter
 from target_quickbooks.writer.documents import DocumentWriter
 from target_quickbooks.writer.jobs import CUSTOMERS, PRODUCTS, STREAMS, canonical_stream
+from target_quickbooks.writer.normalization import NormalizationGate
 from target_quickbooks.writer.products import ProductWriter
 
 
-class SyncService(DocumentWriter, ProductWriter, CustomerWriter):
+class SyncService(DocumentWriter, ProductWriter, CustomerWriter, NormalizationGate):
     """Writes batches of records of one stream to QuickBooks and records the outcomes."""
 
     # Entry points
@@ -20,7 +21,7 @@ class SyncService(DocumentWriter, ProductWriter, CustomerWriter):
     def process(self, stream: str, records: Iterable[Mapping[str, Any]]) -> None:
         """Write one batch of records of ``stream`` (pending ones of earlier runs first)."""
         stream = canonical_stream(stream)
-        batch = self._with_pending(stream, list(records))
+        batch = self._without_unnormalised(stream, self._with_pending(stream, list(records)))
         if not batch:
             return
         handler = {PRODUCTS: self._write_products, CUSTOMERS: self._write_customers}.get(stream)
