@@ -213,6 +213,8 @@ _PRODUCTS_FIX = _DROP.format(what="it only holds the last status of products not
 _SKU_LIST_FIX = ("Fix: make it a list of SKU strings, or delete it: items whose name carries "
                  "their SKU may then be renamed at their next update.")
 _VOIDED_FIX = _DROP.format(what="the next run finds the voided invoices in QuickBooks again.")
+_REFUNDED_FIX = _DROP.format(what="the next run counts the credit memos it writes or finds "
+                             "again; until then a refund over an invoice may go unnoticed.")
 _REALM_FIX = ('Fix: write the QuickBooks company id as a string (e.g. "9130350000000001"), '
               "the realm_id this entry belongs to.")
 
@@ -244,6 +246,9 @@ FIELDS: dict[str, Rule] = {
                              "an object {outcome: count}", _RESULTS_FIX),
                       "an object {stream: {outcome: count}}", _RESULTS_FIX),
     "last_run": scalar(str, "a string (ISO time) or null", _RESULTS_FIX, null=True),
+    "refunded": map_of(map_of(scalar(str, 'a string (an amount, e.g. "12.50")', _REFUNDED_FIX),
+                              'an object {credit memo id: "amount"}', _REFUNDED_FIX),
+                       "an object {invoice id: {credit memo id: amount}}", _REFUNDED_FIX),
 }
 _ENTRY_EXPECTED = "an object (the target's ID map and records)"
 _ENTRY_FIX = (f"Fix: delete the key \"{BOOKMARK}\" from bookmarks: the next run finds what "

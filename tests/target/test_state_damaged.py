@@ -51,6 +51,7 @@ def valid_entry() -> dict[str, Any]:
         "pending": {"invoices": {"INV-9": copy.deepcopy(PENDING)}},
         "results": {"products": {"created": 1, "unchanged": 0}},
         "last_run": "2026-01-01T00:00:00+00:00",
+        "refunded": {"INV-1": {"CM-1": "12.50"}},
         "other_realms": {"123": {"realm_id": "123", "v": 1, "items": {"X": "9:0:z"},
                                  "pending": {}, "results": {}}},
     }
@@ -103,6 +104,11 @@ CASES: list[tuple[Change, str, str]] = [
     (setter("suffixed", value=[1]), f"{ROOT}.suffixed[0]", "a number"),
     (setter("voided", value={"INV-1": True}), f"{ROOT}.voided", "an object"),
     (setter("voided", value=["INV-1", None]), f"{ROOT}.voided[1]", "null"),
+    # Credit memos counted against their invoice.
+    (setter("refunded", value=["CM-1"]), f"{ROOT}.refunded", "a list"),
+    (setter("refunded", "INV-1", value="12.50"), f'{ROOT}.refunded["INV-1"]', "a string"),
+    (setter("refunded", "INV-1", "CM-1", value=12.5), f'{ROOT}.refunded["INV-1"]["CM-1"]',
+     "a number"),
     # Account references.
     (setter("refs", value=[]), f"{ROOT}.refs", "a list"),
     (setter("refs", "income_account:Sales", value="79"),

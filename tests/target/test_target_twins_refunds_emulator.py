@@ -114,9 +114,6 @@ ADJUSTMENT_ONLY = {"items": [], "subtotal": D("0"), "tax_amount": D("0"),
                    "grand_total": D("10.00")}
 
 
-@pytest.mark.xfail(strict=True, reason="needs the mappers/documents.py change described in "
-                   "h-twins' report: a document may have no item line when it has shipping "
-                   "or an adjustment")
 @pytest.mark.parametrize("amounts", [SHIPPING_ONLY, ADJUSTMENT_ONLY],
                          ids=["shipping-only", "adjustment-only"])
 def test_refund_without_product_lines_is_a_normal_credit_memo(emu, tmp_path, amounts):

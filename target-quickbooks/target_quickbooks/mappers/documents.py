@@ -91,7 +91,12 @@ def document_lines(record: Mapping[str, Any]) -> list[Mapping[str, Any]]:
         MappingError: when there are none or one is not an object with a SKU.
     """
     items = record.get("items")
-    if not isinstance(items, Sequence) or isinstance(items, str) or not items:
+    if items is None or (isinstance(items, Sequence) and not isinstance(items, str)
+                         and not items):
+        # A refund of shipping only, or an adjustment only, has no product line:
+        # check_totals refuses a document that has no line of any kind.
+        return []
+    if not isinstance(items, Sequence) or isinstance(items, str):
         raise MappingError(
             "'items' is empty: a document needs at least one line", field="items",
             hint="a document without lines books nothing: fix it at the source (or cancel it)",
@@ -167,6 +172,12 @@ def check_totals(record: Mapping[str, Any], *, stream: str) -> Totals:
     adjustment = ZERO
     if stream == CREDIT_MEMO:
         adjustment = _amount(record, "adjustment_positive") - _amount(record, "adjustment_negative")
+    if not record.get("items") and shipping == ZERO and adjustment == ZERO:
+        raise MappingError(
+            "'items' is empty: a document needs at least one line (a product, shipping or, "
+            "on a credit memo, an adjustment)", field="items",
+            hint="a document without lines books nothing: fix it at the source (or cancel it)",
+        )
     grand_total = to_decimal(record.get("grand_total"), "grand_total")
     computed = lines_total + shipping + tax - discount + adjustment
     if cents(computed) != cents(grand_total):
