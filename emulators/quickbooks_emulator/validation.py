@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
-from . import faults
+from . import faults, payload_rules
 from .entities import (
     ADDRESS_FIELDS,
     DISCOUNT_LINE_FIELDS,
@@ -680,9 +680,12 @@ def validate(entity: str, payload: dict[str, Any], view: View, existing: dict[st
     if entity == "Item":
         return validate_item(payload, view, existing)
     if entity in NAME_LIST_ENTITIES:
-        return validate_name_list(entity, payload, view, existing)
+        return payload_rules.party_currency(
+            validate_name_list(entity, payload, view, existing), payload, view)
     if entity in ("Invoice", "CreditMemo"):
-        return validate_sales_txn(entity, payload, view, existing, options)
+        payload = payload_rules.sales_payload(payload)
+        return payload_rules.document_currency(
+            validate_sales_txn(entity, payload, view, existing, options), payload, view)
     rec = strip_read_only(payload)  # seeded reference data (Account, TaxCode, ...)
     if entity in ("Account", "TaxCode", "TaxRate"):
         if not rec.get("Name"):
