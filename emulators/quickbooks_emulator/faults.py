@@ -199,6 +199,23 @@ def stale() -> QboFault:
     )
 
 
+def missing_quantity(line: int, item_id: str, name: str) -> QboFault:
+    """6520: an Inventory item's line without ``Qty``.
+
+    Real wording and empty element: {"Message":"Missing Inventory Item Quantity",
+    "Detail":"Quantity required for inventory item","code":"6520","element":""}
+    (n8n-io/n8n issue #12956). The line and item that follow the Detail are the
+    emulator's addition, to name the fix.
+    """
+    return QboFault(
+        "6520",
+        "Missing Inventory Item Quantity",
+        f"Quantity required for inventory item (Line {line}: Item Id={item_id} ({name}) is an"
+        " Inventory item; supply SalesItemLineDetail.Qty)",
+        "",
+    )
+
+
 def not_found(entity: str, object_id: str) -> QboFault:
     """610: object not found."""
     return QboFault(

@@ -37,7 +37,7 @@ FRENCH_MESSAGES: dict[str, str] = {
             " demande",
     "6140": "Erreur de numéro de document en double",
     "6240": "Nom en double",
-    "6520": "La quantité est obligatoire pour un article en stock",
+    "6520": "Quantité d'article en stock manquante",
 }
 
 

@@ -412,9 +412,7 @@ def _sales_line(i: int, line: dict[str, Any], view: View) -> tuple[dict[str, Any
     price = (_money(field + ".UnitPrice", detail["UnitPrice"])
              if detail.get("UnitPrice") is not None else None)
     if item.get("Type") == "Inventory" and qty is None:
-        raise QboFault("6520", "Quantity is required for an inventory item",
-                       f"Line {i}: Item Id={item_id} ({item['Name']}) is an Inventory item;"
-                       " supply SalesItemLineDetail.Qty", field + ".Qty")
+        raise faults.missing_quantity(i, item_id, item["Name"])
     if qty is not None and price is not None:
         expected = (qty * price).quantize(CENT, rounding=ROUND_HALF_UP)
         if amount != expected:
