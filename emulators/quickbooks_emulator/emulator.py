@@ -47,6 +47,10 @@ class QuickBooksEmulator:
         time_scale: Speed-up of every window and lifetime (10: a minute lasts 6 s).
         latency_ms: Delay added to each Company API request.
         country: Company country (non-US: tax code required on lines).
+        language: Language of Fault texts (``en``/``fr``); None: French for a French
+            company, English otherwise (as real companies answer).
+        multicurrency: Turn multicurrency on (documents must match their customer's
+            currency).
         state_file: Optional JSON file: loaded at start when it exists, written at stop
             (entities and refresh tokens survive restarts).
     """
@@ -69,6 +73,8 @@ class QuickBooksEmulator:
         time_scale: float = 1.0,
         latency_ms: float = 0.0,
         country: str = "FR",
+        language: str | None = None,
+        multicurrency: bool = False,
         state_file: str | os.PathLike[str] | None = None,
     ) -> None:
         if time_scale <= 0:
@@ -78,7 +84,7 @@ class QuickBooksEmulator:
         self.realm_id = realm_id
         self.time_scale = time_scale
         self.state_file = Path(state_file) if state_file else None
-        company = Company(realm_id, country)
+        company = Company(realm_id, country, language, multicurrency)
         oauth_server = OAuthServer(
             client_id=client_id, client_secret=client_secret, realm_id=realm_id,
             initial_refresh_token=initial_refresh_token, access_token_ttl=access_token_ttl,

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from .entities import NAME_LIST_ENTITIES
 from .faults import qbo_time
 from .indexes import QUERY_INDEXED_FIELDS, FieldIndex, UniqueIndex
+from .localization import LANGUAGES, default_language
 
 #: The company's time zone per country (guess for multi-zone countries: Intuit's sandbox
 #: companies are US Pacific). QuickBooks dates transactions by this calendar.
@@ -54,15 +55,22 @@ class Company:
     Args:
         realm_id: Company id.
         country: Two-letter country; non-US companies require tax codes on lines.
+        language: Language of Fault texts (``en``/``fr``); None: the country's (French
+            for FR, see :mod:`quickbooks_emulator.localization`).
+        multicurrency: Whether multicurrency is on (Preferences.CurrencyPrefs).
     """
 
-    def __init__(self, realm_id: str, country: str = "FR") -> None:
+    def __init__(self, realm_id: str, country: str = "FR", language: str | None = None,
+                 multicurrency: bool = False) -> None:
         self.realm_id = realm_id
         self.country = country.upper()
+        self.language = language or default_language(self.country)
+        if self.language not in LANGUAGES:
+            raise ValueError(f"language must be one of {', '.join(LANGUAGES)}, got {language}")
         currency = HOME_CURRENCY.get(self.country, ("EUR", "Euro"))
         self.home_currency: str = currency[0]
         self.home_currency_name: str = currency[1]
-        self.multicurrency = False
+        self.multicurrency = multicurrency
         self.timezone_name = COUNTRY_ZONES.get(self.country, "UTC")
         #: "Now" (UTC); tests replace it to pin the day.
         self.clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.timezone.utc)

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from . import faults
+from . import faults, payload_rules
 from .entities import (
     ADDRESS_FIELDS,
     DISCOUNT_LINE_FIELDS,
@@ -352,9 +352,7 @@ def _sales_line(i: int, line: dict[str, Any], view: View) -> tuple[dict[str, Any
     price = (_money(field + ".UnitPrice", detail["UnitPrice"])
              if detail.get("UnitPrice") is not None else None)
     if item.get("Type") == "Inventory" and qty is None:
-        raise QboFault("6520", "Quantity is required for an inventory item",
-                       f"Line {i}: Item Id={item_id} ({item['Name']}) is an Inventory item;"
-                       " supply SalesItemLineDetail.Qty", field + ".Qty")
+        raise faults.missing_quantity(i, item_id, item["Name"])
     if qty is not None and price is not None:
         expected = (qty * price).quantize(CENT, rounding=ROUND_HALF_UP)
         if amount != expected:
@@ -592,9 +590,12 @@ def validate(entity: str, payload: dict[str, Any], view: View, existing: dict[st
     if entity == "Item":
         return validate_item(payload, view, existing)
     if entity in NAME_LIST_ENTITIES:
-        return validate_name_list(entity, payload, view, existing)
+        return payload_rules.party_currency(
+            validate_name_list(entity, payload, view, existing), payload, view)
     if entity in ("Invoice", "CreditMemo"):
-        return validate_sales_txn(entity, payload, view, existing, options)
+        payload = payload_rules.sales_payload(payload)
+        return payload_rules.document_currency(
+            validate_sales_txn(entity, payload, view, existing, options), payload, view)
     rec = strip_read_only(payload)  # seeded reference data (Account, TaxCode, ...)
     if entity in ("Account", "TaxCode", "TaxRate"):
         if not rec.get("Name"):

@@ -382,7 +382,7 @@ def test_query_escaped_quote_and_parse_errors(api):
                 "select * Customer",
                 "select * from Customer where DisplayName = 'x"):
         error = fault_of(api.query(bad))
-        assert (error["code"], error["Message"]) == ("4000", "Error parsing query"), bad
+        assert (error["code"], error["Message"]) == ("4000", "Erreur d'analyse de la requête"), bad
 
 
 def test_query_in_like_paging_orderby_and_count(api):
