@@ -13,6 +13,7 @@ Layout of the entry (compact on purpose; it travels through every run)::
      "invoices": {source id: "Id"}, "credit_memos": {source id: "Id"},
      "suffixed": [sku, ...],             # items whose Name carries the SKU suffix
      "voided": [invoice source id, ...],  # canceled invoices voided in QuickBooks
+     "reactivated": {"Item:12": {"token": "3", "after": "4"}},  # to make inactive again
      "refs": {role:setting: {value, name}},  # account references last checked
      "products": {sku: [status, at]},     # only SKUs not synced (rejected, skipped...)
      "pending": {stream: {key: {status, reason, code, detail, intuit_tid, hint,
@@ -111,6 +112,15 @@ def without_entry(state: Mapping[str, Any]) -> dict[str, Any]:
     return {**state, "bookmarks": {k: v for k, v in bookmarks.items() if k != BOOKMARK}}
 
 
+def _reactivated(raw: Any) -> dict[str, dict[str, str]]:
+    """The ``reactivated`` entry, keeping only well-formed intents (``{"token": ...}``)."""
+    if not isinstance(raw, Mapping):
+        return {}
+    return {str(key): {str(k): str(v) for k, v in value.items()}
+            for key, value in raw.items()
+            if isinstance(value, Mapping) and value.get("token") not in (None, "")}
+
+
 class SyncState:
     """The ID map, pending records and results of one realm."""
 
@@ -120,6 +130,9 @@ class SyncState:
         self.idmap = IdMap()
         self.suffixed: set[str] = set()
         self.voided: set[str] = set()
+        #: Inactive items and customers made active for a document write, to be made
+        #: inactive again (``writer/inactive.py``): ``"Entity:Id"`` → SyncTokens.
+        self.reactivated: dict[str, dict[str, str]] = {}
         self.refs: dict[str, dict[str, str]] = {}
         #: Entries of other realms, written back unchanged (a realm switch loses nothing).
         self.other_realms: dict[str, dict[str, Any]] = {}
@@ -198,6 +211,7 @@ class SyncState:
         """Take everything but the maps from ``entry`` (the state this run starts from)."""
         self.suffixed = {str(sku) for sku in entry.get("suffixed") or []}
         self.voided = {str(key) for key in entry.get("voided") or []}
+        self.reactivated = _reactivated(entry.get("reactivated"))
         refs = entry.get("refs")
         self.refs = ({str(key): dict(value) for key, value in refs.items()
                       if isinstance(value, Mapping)} if isinstance(refs, Mapping) else {})
@@ -228,6 +242,7 @@ class SyncState:
         older._load_entry(entry)
         self.suffixed |= {sku for sku in older.suffixed if not early("items", sku)}
         self.voided |= older.voided
+        self.reactivated = {**older.reactivated, **self.reactivated}
         self.refs = {**older.refs, **self.refs}
         for sku, status in older.products.items():
             if not early("products", sku) and not early("items", sku):
@@ -263,6 +278,8 @@ class SyncState:
         entry["suffixed"] = sorted(self.suffixed)
         if self.voided:
             entry["voided"] = sorted(self.voided)
+        if self.reactivated:
+            entry["reactivated"] = dict(sorted(self.reactivated.items()))
         if self.refs:
             entry["refs"] = dict(sorted(self.refs.items()))
         entry["products"] = dict(sorted(self.products.items()))
@@ -299,8 +316,8 @@ class SyncState:
         twin = SyncState(self.realm_id, logger=self.logger)
         twin.idmap.close()
         twin.idmap = self.idmap.copy()
-        for name in ("suffixed", "voided", "refs", "other_realms", "products", "pending",
-                     "results"):
+        for name in ("suffixed", "voided", "reactivated", "refs", "other_realms", "products",
+                     "pending", "results"):
             setattr(twin, name, copy.deepcopy(getattr(self, name)))
         twin.last_run, twin.loaded, twin.revision = self.last_run, self.loaded, self.revision
         twin._early = self._early
@@ -334,6 +351,15 @@ class SyncState:
         else:
             self.idmap.set(kind, key, f"{entry.id}:{entry.sync_token}:{entry.content_hash}")
         self._touch(kind, key)
+
+    def set_reactivated(self, key: str, intent: Mapping[str, str] | None) -> None:
+        """Record (or, with None, drop) the intent to make ``key`` inactive again."""
+        if intent is None:
+            if self.reactivated.pop(key, None) is None:
+                return
+        else:
+            self.reactivated[key] = dict(intent)
+        self.revision += 1
 
     def forget(self, kind: str, key: str) -> None:
         """Drop a map entry (its object was deleted in QuickBooks)."""

@@ -148,6 +148,8 @@ class TargetQuickBooks(Target):
         # a dry run may emit, since the tap's later states claim records it did not write.
         self._incoming_state: dict | None = None
         self._records_seen = False
+        # An intent (an item made active for a write) is saved before QuickBooks changes.
+        self.service.checkpoint_hook = self.save_checkpoint
 
     def _make_client(self) -> t.Any:
         if self._client is None:
@@ -281,6 +283,21 @@ class TargetQuickBooks(Target):
                 or not self._interval_elapsed()):
             return
         self._emit(self._safe_state)
+
+    def save_checkpoint(self) -> bool:
+        """Emit a state now, whatever the interval; False when none may be emitted yet.
+
+        The writer calls it before it changes something in QuickBooks that a later
+        step must undo, so a crash in between leaves a state saying what to undo. It
+        carries the bookmarks of :attr:`_safe_state`, like every progress state; before
+        the tap's first state there is none to carry, and nothing is emitted.
+        """
+        if self.dry_run:
+            return True
+        if self._safe_state is None:
+            return False
+        self._emit(self._safe_state)
+        return True
 
     def _emit_after_failure(self) -> None:
         if self.dry_run or self._safe_state is None:
