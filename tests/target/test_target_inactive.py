@@ -151,6 +151,17 @@ def test_documents_of_disabled_and_deleted_products_are_booked_and_items_end_ina
     assert item(emu, "DIS-1")["Active"] is False
 
 
+def test_first_run_without_a_tap_state_before_the_records_still_saves_the_intent_first(
+        emu, tmp_path):
+    """A first run: the tap sends its first STATE after the records (nothing to resume)."""
+    target, states = run(emu, tmp_path, messages()[1:])
+    assert target.results.as_dict()["invoices"]["created"] == 1
+    checkpoints = [s for s in states if entry(s).get("reactivated")]
+    assert checkpoints and all(s["bookmarks"].keys() == {BOOKMARK} for s in checkpoints)
+    assert item(emu, "DIS-1")["Active"] is False
+    assert "reactivated" not in entry(states[-1])
+
+
 def test_customer_inactive_in_quickbooks_gets_its_documents_and_stays_inactive(emu, tmp_path):
     inactive = emu.add_entity("Customer", {"DisplayName": "Camille Martin (#42)",
                                            "GivenName": "Camille", "FamilyName": "Martin",

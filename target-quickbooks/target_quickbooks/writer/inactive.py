@@ -74,23 +74,20 @@ from target_quickbooks.writer.jobs import Job
 
 #: Streams whose creates may meet an inactive reference.
 DOCUMENT_KINDS = frozenset({"invoices", "credit_memos"})
-INACTIVE_HINT = (
-    "the target makes an inactive item or customer active just for the write and inactive "
-    "again right after; this record is retried on the next run"
-)
 
 
 class InactiveReferences(WriterBase):
     """Reactivates, around a document write, the inactive items and customers it needs."""
 
-    #: Emits the state now and tells whether it could (set by the target: an intent
-    #: must be saved before QuickBooks is changed). Standalone use (tests, tools) has
-    #: no state to emit: the caller owns the state object.
-    checkpoint_hook: Callable[[], bool] | None = None
+    #: Emits the state now (set by the target: an intent is saved before QuickBooks
+    #: is changed). Standalone use (tests, tools) has no state to emit: the caller
+    #: owns the state object.
+    checkpoint_hook: Callable[[], None] | None = None
     _old_intents_settled = False
 
-    def _checkpoint(self) -> bool:
-        return True if self.checkpoint_hook is None else self.checkpoint_hook()
+    def _checkpoint(self) -> None:
+        if self.checkpoint_hook is not None:
+            self.checkpoint_hook()
 
     def _inactive_reference(self, job: Job, fault: QuickBooksFault | None) -> bool:
         """Whether a refused document create may be written after a reactivation."""
@@ -122,12 +119,7 @@ class InactiveReferences(WriterBase):
             return []
         for key in needed:
             self.state.set_reactivated(key, {"token": str(inactive[key].get("SyncToken", ""))})
-        if not self._checkpoint():
-            for key in needed:
-                self.state.set_reactivated(key, None)
-            for job in resend:
-                self._defer_inactive(job, ", ".join(self._needs(job, inactive)))
-            return []
+        self._checkpoint()
         operations = []
         for key in needed:
             entity, object_id = split_intent_key(key)
@@ -164,16 +156,6 @@ class InactiveReferences(WriterBase):
         self.state.set_reactivated(key, None)
         self.logger.warning("Could not make %s active for its documents: %s", label,
                             result.fault.describe() if result.fault else "no answer")
-
-    def _defer_inactive(self, job: Job, needs: str) -> None:
-        reason = (f"{needs} is inactive in QuickBooks; it is made active for the write only "
-                  "once the state can be saved first (the tap has sent no STATE message yet)")
-        self.results.add(job.stream, "deferred")
-        self.state.add_pending(job.stream, job.key, job.record, status="deferred",
-                               reason=reason, field="items[].sku", hint=INACTIVE_HINT)
-        self._settled(job.stream, job.key)
-        self.logger.warning("Deferred %s record %r to the next run: %s.", job.stream, job.key,
-                            reason)
 
     def _inactive_objects(self, refs: Mapping[str, Iterable[str]]) -> dict[str, dict]:
         """The inactive objects among ``refs`` (entity → Ids), by intent key; one request."""
