@@ -188,6 +188,9 @@ def test_a_2500_with_no_inactive_item_or_customer_is_rejected_as_before(tmp_path
     _target, states = run_target(CONFIG, msgs, fake, expect_rejected=True)
     pending = entry(states[-1])["pending"]["invoices"]
     assert pending["5003"]["code"] == "2500"
+    # Sent once more (the references may have been made active meanwhile), then kept.
+    creates = [op for op in fake.writes() if op.entity == "Invoice"]
+    assert [op.request_key for op in creates] == ["invoices:5003", "invoices:5003:reactivated"]
     assert [op.operation for op in fake.writes() if op.entity == "Item"] == ["create"]
     assert not [op for op in fake.writes() if op.entity == "Customer"
                 and op.operation == "update"]

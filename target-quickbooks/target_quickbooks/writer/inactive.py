@@ -15,9 +15,10 @@ object is made active just for the write and inactive again right after:
 1. A document create fails with 2500. Nothing is read beforehand: reads are metered
    (Intuit's "CorePlus" calls) and inactive references are rare, so the normal run
    costs nothing extra. One ``/batch`` of queries (``Id IN (...) AND Active = false``)
-   then finds which of the refused documents' items and customers are inactive; a
-   document none of whose references is inactive keeps its refusal (an inactive
-   account or tax code is a setting for a person to fix).
+   then finds which of the refused documents' items and customers are inactive. A
+   document none of whose references is inactive is sent once more (another feed may
+   have made them active meanwhile) and keeps its refusal if refused again (an
+   inactive account or tax code is a setting for a person to fix).
 2. The **intent** is written to the state (``reactivated``: ``"Item:12"`` → the
    SyncToken seen) and the state is emitted *before* anything changes, so a crash at
    any later step leaves a state that says what to undo.
@@ -104,19 +105,12 @@ class InactiveReferences(WriterBase):
         if not held:
             return []
         inactive = self._inactive_objects(merged_references(job.payload for job, _ in held))
-        resend: list[Job] = []
-        for job, fault in held:
-            needs = {intent_key(entity, object_id)
-                     for entity, ids in document_references(job.payload).items()
-                     for object_id in ids} & inactive.keys()
-            if needs:
-                resend.append(job)
-            else:
-                self._reject(job.stream, job.key, job.record,
-                             f"QuickBooks refused the create: {fault.describe()}", fault=fault)
+        resend = [job for job, _fault in held]
         needed = sorted({key for job in resend for key in self._needs(job, inactive)})
         if not needed:
-            return []
+            # Active again by now (another feed's reactivation), or the 2500 is about a
+            # setting (account, tax code): one more try; a second refusal is kept.
+            return self._resend(resend)
         for key in needed:
             self.state.set_reactivated(key, {"token": str(inactive[key].get("SyncToken", ""))})
         self._checkpoint()
@@ -131,8 +125,16 @@ class InactiveReferences(WriterBase):
         for key, result in zip(needed, self.client.batch(operations), strict=True):
             self._record_reactivation(key, inactive[key], result, reactivated)
         self._checkpoint()
+        return self._resend(resend)
+
+    @staticmethod
+    def _resend(jobs: list[Job]) -> list[Job]:
+        """The documents to send again, each with a request id of its own.
+
+        QuickBooks answers a request id it has seen with its first answer (the refusal).
+        """
         return [replace(job, retried=True, request_key=f"{job.request_key}:reactivated")
-                for job in resend]
+                for job in jobs]
 
     @staticmethod
     def _needs(job: Job, inactive: Mapping[str, Any]) -> list[str]:
