@@ -169,9 +169,12 @@ def test_documents_before_customers_are_deferred_then_written(
     project.run("create-products")
     # Deferral is expected when feeds run out of order: not an error exit.
     project.run("export-invoices")
-    assert qbo_emulator.entities("Invoice") == []
+    # Only the customer the demo company already held (inactive) has its invoices now.
+    known = [i for i in bookable_invoices(mf_emulator) if i["customer_id"] == "108"]
+    assert known
+    assert len(qbo_emulator.entities("Invoice")) == len(known)
     pending = _target_map(project.state("export-invoices")).get("pending", {})
-    assert len(pending.get("invoices", {})) == len(bookable_invoices(mf_emulator))
+    assert len(pending.get("invoices", {})) == len(bookable_invoices(mf_emulator)) - len(known)
 
     project.run("export-customers")
     project.run("export-invoices")
