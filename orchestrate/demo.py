@@ -88,7 +88,8 @@ def main() -> int:
         _banner("Starting the emulators")
         _start(stack, [str(VENV_BIN / "myfulfillment-emulator"), "--port", str(mf_port)],
                DEMO_DIR / "myfulfillment-emulator.log")
-        _start(stack, [str(VENV_BIN / "quickbooks-emulator"), "--port", str(qbo_port)],
+        _start(stack, [str(VENV_BIN / "quickbooks-emulator"), "--port", str(qbo_port),
+                       "--dataset", "demo"],
                DEMO_DIR / "quickbooks-emulator.log")
         print(f"myFulfillment: {mf_root}/api   QuickBooks: {qbo_root}/v3")
         project = MeltanoProject(

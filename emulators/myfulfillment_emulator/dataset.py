@@ -299,8 +299,20 @@ class _DemoSales:
     lines_by_order: dict[str, list[Line]]
 
 
+def sold_catalog() -> dict[str, demo.ProductRow]:
+    """The catalogue by the SKU documents name: a deleted product under its original SKU.
+
+    A live product of a reused SKU wins over the deleted one of the same SKU.
+    """
+    catalog = {row.sku.removesuffix(demo.DELETED_SUFFIX): row for row in demo.PRODUCTS
+               if row.sku.endswith(demo.DELETED_SUFFIX)}
+    catalog.update({row.sku: row for row in demo.PRODUCTS
+                    if not row.sku.endswith(demo.DELETED_SUFFIX)})
+    return catalog
+
+
 def _demo_sales() -> _DemoSales:
-    catalog = {row.sku: row for row in demo.PRODUCTS}
+    catalog = sold_catalog()
     sales = _DemoSales([], [], {}, {})
     invoice_numbers: dict[int, str] = {}
     item_id = 1

@@ -3,7 +3,9 @@
 
 Every row is here because it reproduces a case met in real myFulfillment accounts
 (accents and symbols, a colon or a newline in a name, a name over 100 characters,
-a ``_deleted`` SKU, look-alike customers, guests, apostrophes, long document
+products disabled or deleted after they were sold (``status`` 0, a ``_deleted`` SKU
+whose invoices name the original SKU; ``DELETED`` and ``DISABLED_AFTER_SALE`` below),
+a SKU reused after its product was deleted, look-alike customers, guests, apostrophes, long document
 numbers, four VAT rates, zero-rated exports, discounts, split invoices, refunds
 with adjustments). ``dataset.py`` turns the tables into API records and computes
 every amount, so this file holds facts only.
@@ -46,7 +48,8 @@ PRODUCTS: tuple[ProductRow, ...] = (
     ProductRow("KIT-XROS3", "Kit démarrage : Vaporesso XROS 3", "kit",
                "39.90", "20", "17.50", "0.210", "12", "Vaporesso", "Kits & pods"),
     ProductRow("ALIAS-XROS3-NOIR", "Vaporesso XROS 3 noir (alias)", "alias",
-               "29.90", "20", "13.00", "0.150", "0", "Vaporesso", "Kits & pods"),
+               "29.90", "20", "13.00", "0.150", "0", "Vaporesso", "Kits & pods",
+               status="0", discontinued="1"),
     ProductRow("GRAVURE", "Gravure personnalisée", "virtual",
                "9.00", "20", "0", "0", "0", None, "Services"),
     ProductRow("GARANTIE-2A", "Extension de garantie 2 ans", "virtual",
@@ -88,7 +91,8 @@ PRODUCTS: tuple[ProductRow, ...] = (
     ProductRow("CHOCO-NOIR-70", "Tablette chocolat noir 70 % cacao", "simple",
                "3.95", "5.5", "1.45", "0.100", "300", "Chocolaterie Belle-Île", "Épicerie fine"),
     ProductRow("CONFITURE-ABRICOT", "Confiture d’abricots « Bergeron »", "simple",
-               "5.20", "5.5", "2.05", "0.370", "90", "Maison Roucou", "Épicerie fine"),
+               "5.20", "5.5", "2.05", "0.370", "90", "Maison Roucou", "Épicerie fine",
+               status="0"),
     ProductRow("EAU-MINERALE-6x1.5", "Eau minérale plate 6 x 1,5 L", "simple",
                "3.10", "5.5", "1.60", "9.000", "200", "Source Sainte-Odile", "Boissons"),
     ProductRow("KIT-NOEL", "Coffret Noël : thé + chocolat + bougie", "kit",
@@ -106,7 +110,8 @@ PRODUCTS: tuple[ProductRow, ...] = (
     ProductRow("E-LIQUIDE-MENTHE-50", "E-liquide Menthe glaciale 50 ml 0 mg", "simple",
                "19.90", "20", "6.30", "0.080", "77", "Liquidarôme", "E-liquides"),
     ProductRow("NICOTINE-BOOSTER", "Booster de nicotine 20 mg/ml 10 ml", "simple",
-               "1.90", "20", "0.55", "0.025", "600", "Liquidarôme", "E-liquides"),
+               "1.90", "20", "0.55", "0.025", "600", "Liquidarôme", "E-liquides",
+               status="0", discontinued="1"),
     ProductRow("TABLIER-LIN", "Tablier de cuisine en lin lavé – taille unique", "simple",
                "32.00", "20", "13.00", "0.300", "16", "Atelier Linge & Co", "Maison"),
     ProductRow("COUTEAU-OPINEL-8", "Couteau Opinel n°8 hêtre", "simple",
@@ -118,6 +123,15 @@ PRODUCTS: tuple[ProductRow, ...] = (
     ProductRow("FEEL-A1-POD3", "Pod Feelin A1 – Pods de rechange 2 ml (x3)", "simple",
                "11.90", "20", "4.60", "0.030", "54", "Nevoks", "Cartouches & résistances"),
 )
+
+
+#: Products disabled at the source after they were sold (their documents name them).
+DISABLED_AFTER_SALE = ("ALIAS-XROS3-NOIR", "CONFITURE-ABRICOT", "NICOTINE-BOOSTER")
+#: myFulfillment renames a deleted product's SKU with this suffix; documents keep the SKU.
+DELETED_SUFFIX = "_deleted"
+#: The customer an accountant made inactive in QuickBooks, who buys again
+#: (``quickbooks_emulator`` dataset ``demo`` holds it inactive).
+INACTIVE_IN_QUICKBOOKS = "bernard"
 
 
 class Customer(NamedTuple):
@@ -287,6 +301,9 @@ ORDERS: tuple[OrderRow, ...] = (
              (("TRAVAUX-INSTALLATION", "2", "15.00"), ("KIT-NOEL", "1", "0"))),
     OrderRow("100000132", "bernard", "complete",
              (("1005266-1005727", "1", "0"), ("ECHANTILLON-OFFERT", "2", "0")), "4.90"),
+    # Sold before the product was deleted (its SKU is now CHARGEUR-MICRO-USB_deleted).
+    OrderRow("100000133", "girard", "complete",
+             (("CHARGEUR-MICRO-USB", "2", "0"), ("BATT-18650-3000", "1", "0")), "4.90"),
 )
 
 
@@ -318,4 +335,7 @@ CREDIT_MEMOS: tuple[CreditMemoRow, ...] = (
                   refund_shipping=True),
     CreditMemoRow("100000120", (("1005266-1005727", "2"),), 3, refund_shipping=True),
     CreditMemoRow("100000121", (("KIT-XROS3", "1"),), 7, adjustment_negative="3.50"),
+    # Refunds of products disabled or deleted since the sale.
+    CreditMemoRow("100000116", (("NICOTINE-BOOSTER", "2"),), 3),
+    CreditMemoRow("100000133", (("CHARGEUR-MICRO-USB", "1"),), 2),
 )

@@ -48,6 +48,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="turn multicurrency on in the company's preferences")
     parser.add_argument("--no-rotate", action="store_true",
                         help="refresh returns the same refresh token (no rotation)")
+    parser.add_argument("--dataset", default="empty", choices=("empty", "demo"),
+                        help="starting data: 'demo' adds a customer made inactive by the "
+                             "accountant, who buys again in the demo shop")
     parser.add_argument("--state-file", default=None,
                         help="JSON file keeping entities and refresh tokens across restarts")
     return parser
@@ -63,7 +66,8 @@ def main(argv: list[str] | None = None) -> int:
         per_minute=args.per_minute, per_second=args.per_second,
         batch_per_minute=args.batch_per_minute, max_concurrent=args.max_concurrent,
         time_scale=args.time_scale, latency_ms=args.latency_ms, country=args.country,
-        language=args.language, multicurrency=args.multicurrency, state_file=args.state_file)
+        language=args.language, multicurrency=args.multicurrency, state_file=args.state_file,
+        dataset=args.dataset)
     return serve_until_signal(emulator.start(), "QuickBooks emulator")
 
 

@@ -19,6 +19,7 @@ from typing import Any
 
 from emulator_support.serving import BackgroundServer
 
+from .datasets import dataset_records
 from .entities import SPECS, spec_for
 from .faults import QboFault
 from .oauth import DISCOVERY_PATH, OAuthServer
@@ -53,6 +54,8 @@ class QuickBooksEmulator:
             currency).
         state_file: Optional JSON file: loaded at start when it exists, written at stop
             (entities and refresh tokens survive restarts).
+        dataset: Starting data beyond the seed (``empty`` or ``demo``, see
+            ``datasets.py``); not applied over a loaded ``state_file``.
     """
 
     def __init__(
@@ -76,6 +79,7 @@ class QuickBooksEmulator:
         language: str | None = None,
         multicurrency: bool = False,
         state_file: str | os.PathLike[str] | None = None,
+        dataset: str = "empty",
     ) -> None:
         if time_scale <= 0:
             raise ValueError(f"time_scale must be positive, got {time_scale}")
@@ -93,8 +97,12 @@ class QuickBooksEmulator:
                             time_scale)
         self._state = EmulatorState(company, oauth_server, throttle, latency_ms)
         self._serving: BackgroundServer | None = None
+        records = dataset_records(dataset)
         if self.state_file and self.state_file.exists():
             self._load_state(self.state_file)
+        else:
+            for entity, payload in records:
+                self.add_entity(entity, payload)
 
     # -- lifecycle -------------------------------------------------------------------
     def start(self) -> QuickBooksEmulator:

@@ -130,6 +130,19 @@ def invalid_reference(field: str, entity: str, ref: object, why: str = "not foun
     )
 
 
+#: QuickBooks' Detail for a reference to an inactive name-list object, word for word
+#: (real responses quoted in intuit/QuickBooks-V3-PHP-SDK #95 and #110; Intuit's
+#: "Handling common errors" page, 2500). It names neither the field nor the object.
+INACTIVE_DETAIL = ("Invalid Reference Id : Something you're trying to use has been made "
+                   "inactive. Check the fields with accounts, customers, items, vendors or "
+                   "employees.")
+
+
+def inactive_reference() -> QboFault:
+    """2500: a reference to an inactive Account, Customer or Item (``element`` empty)."""
+    return QboFault("2500", MSG_INVALID_REF, INACTIVE_DETAIL, "")
+
+
 def business(detail: str, element: str = "") -> QboFault:
     """6000: generic business validation error."""
     return QboFault("6000", MSG_BUSINESS, f"Business Validation Error: {detail}", element)

@@ -117,7 +117,7 @@ def _account(field: str, value: object, view: View, types: tuple[str, ...],
     if account is None:
         raise faults.invalid_reference(field, "Account", acc_id)
     if not account.get("Active", True):
-        raise faults.invalid_reference(field, "Account", acc_id, "is inactive")
+        raise faults.inactive_reference()
     if account["AccountType"] not in types:
         raise faults.business(
             f"{field} must point to {expected}; Account Id={acc_id} ({account['Name']}) has"
@@ -344,8 +344,7 @@ def _sales_line(i: int, line: dict[str, Any], view: View) -> tuple[dict[str, Any
     if item is None:
         raise faults.invalid_reference(field + ".ItemRef", "Item", item_id)
     if not item.get("Active", True):
-        raise faults.invalid_reference(field + ".ItemRef", "Item", item_id,
-                                       f"({item['Name']}) is inactive; reactivate it first")
+        raise faults.inactive_reference()
     out = dict(detail)
     out["ItemRef"] = {"value": item_id, "name": item["Name"]}
     qty = _money(field + ".Qty", detail["Qty"]) if detail.get("Qty") is not None else None
@@ -397,8 +396,10 @@ def _discount_line(i: int, line: dict[str, Any], view: View) -> tuple[dict[str, 
     if detail.get("DiscountAccountRef") is not None:
         acc_id = ref_value(field + ".DiscountAccountRef", detail["DiscountAccountRef"])
         account = view.get("Account", acc_id)
-        if account is None or not account.get("Active", True):
+        if account is None:
             raise faults.invalid_reference(field + ".DiscountAccountRef", "Account", acc_id)
+        if not account.get("Active", True):
+            raise faults.inactive_reference()
         out["DiscountAccountRef"] = {"value": acc_id, "name": account["Name"]}
     else:
         out["DiscountAccountRef"] = {"value": "86", "name": "Discounts given"}
@@ -433,8 +434,7 @@ def validate_sales_txn(entity: str, payload: dict[str, Any], view: View,
     if customer is None:
         raise faults.invalid_reference("CustomerRef", "Customer", cust_id)
     if not customer.get("Active", True):
-        raise faults.invalid_reference("CustomerRef", "Customer", cust_id,
-                                       f"({customer['DisplayName']}) is inactive")
+        raise faults.inactive_reference()
     rec["CustomerRef"] = {"value": cust_id, "name": customer["DisplayName"]}
     if rec.get("DocNumber") not in (None, ""):
         doc = to_string("DocNumber", rec["DocNumber"], 21)

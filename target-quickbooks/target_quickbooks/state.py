@@ -14,6 +14,7 @@ Layout of the entry (compact on purpose; it travels through every run)::
      "suffixed": [sku, ...],             # items whose Name carries the SKU suffix
      "voided": [invoice source id, ...],  # canceled invoices voided in QuickBooks
      "refunded": {invoice source id: {credit memo source id: "amount"}},  # memos written
+     "reactivated": {"Item:12": {"token": "3", "after": "4"}},  # to make inactive again
      "refs": {role:setting: {value, name}},  # account references last checked
      "products": {sku: [status, at]},     # only SKUs not synced (rejected, skipped...)
      "pending": {stream: {key: {status, reason, code, detail, intuit_tid, hint,
@@ -117,6 +118,15 @@ def without_entry(state: Mapping[str, Any]) -> dict[str, Any]:
     return {**state, "bookmarks": {k: v for k, v in bookmarks.items() if k != BOOKMARK}}
 
 
+def _reactivated(raw: Any) -> dict[str, dict[str, str]]:
+    """The ``reactivated`` entry, keeping only well-formed intents (``{"token": ...}``)."""
+    if not isinstance(raw, Mapping):
+        return {}
+    return {str(key): {str(k): str(v) for k, v in value.items()}
+            for key, value in raw.items()
+            if isinstance(value, Mapping) and value.get("token") not in (None, "")}
+
+
 class SyncState:
     """The ID map, pending records and results of one realm."""
 
@@ -128,6 +138,9 @@ class SyncState:
         self.voided: set[str] = set()
         #: Credit memos in QuickBooks per invoice source id (writer/refunds.py).
         self.refunded: dict[str, dict[str, str]] = {}
+        #: Inactive items and customers made active for a document write, to be made
+        #: inactive again (``writer/inactive.py``): ``"Entity:Id"`` → SyncTokens.
+        self.reactivated: dict[str, dict[str, str]] = {}
         self.refs: dict[str, dict[str, str]] = {}
         #: Entries of other realms, written back unchanged (a realm switch loses nothing).
         self.other_realms: dict[str, dict[str, Any]] = {}
@@ -227,6 +240,7 @@ class SyncState:
         self.refunded = ({str(invoice): {str(memo): str(amount) for memo, amount in memos.items()}
                           for invoice, memos in refunded.items() if isinstance(memos, Mapping)}
                          if isinstance(refunded, Mapping) else {})
+        self.reactivated = _reactivated(entry.get("reactivated"))
         refs = entry.get("refs")
         self.refs = ({str(key): dict(value) for key, value in refs.items()
                       if isinstance(value, Mapping)} if isinstance(refs, Mapping) else {})
@@ -261,6 +275,7 @@ class SyncState:
             for memo, amount in memos.items():
                 if not early("credit_memos", memo):
                     self.refunded.setdefault(invoice, {}).setdefault(memo, amount)
+        self.reactivated = {**older.reactivated, **self.reactivated}
         self.refs = {**older.refs, **self.refs}
         for sku, status in older.products.items():
             if not early("products", sku) and not early("items", sku):
@@ -299,6 +314,8 @@ class SyncState:
         if self.refunded:
             entry["refunded"] = {invoice: dict(sorted(memos.items())) for invoice, memos
                                  in sorted(self.refunded.items()) if memos}
+        if self.reactivated:
+            entry["reactivated"] = dict(sorted(self.reactivated.items()))
         if self.refs:
             entry["refs"] = dict(sorted(self.refs.items()))
         entry["products"] = dict(sorted(self.products.items()))
@@ -335,7 +352,8 @@ class SyncState:
         twin = SyncState(self.realm_id, logger=self.logger)
         twin.idmap.close()
         twin.idmap = self.idmap.copy()
-        for name in ("suffixed", "voided", "refunded", "refs", "other_realms", "products",
+        for name in ("suffixed", "voided", "refunded", "reactivated", "refs", "other_realms",
+                     "products",
                      "pending", "results"):
             setattr(twin, name, copy.deepcopy(getattr(self, name)))
         twin.last_run, twin.loaded, twin.revision = self.last_run, self.loaded, self.revision
@@ -374,6 +392,15 @@ class SyncState:
         else:
             self.idmap.set(kind, key, f"{entry.id}:{entry.sync_token}:{entry.content_hash}")
         self._touch(kind, key)
+
+    def set_reactivated(self, key: str, intent: Mapping[str, str] | None) -> None:
+        """Record (or, with None, drop) the intent to make ``key`` inactive again."""
+        if intent is None:
+            if self.reactivated.pop(key, None) is None:
+                return
+        else:
+            self.reactivated[key] = dict(intent)
+        self.revision += 1
 
     def forget(self, kind: str, key: str) -> None:
         """Drop a map entry (its object was deleted in QuickBooks)."""

@@ -215,6 +215,11 @@ _SKU_LIST_FIX = ("Fix: make it a list of SKU strings, or delete it: items whose 
 _VOIDED_FIX = _DROP.format(what="the next run finds the voided invoices in QuickBooks again.")
 _REFUNDED_FIX = _DROP.format(what="the next run counts the credit memos it writes or finds "
                              "again; until then a refund over an invoice may go unnoticed.")
+_REACTIVATED_FIX = (
+    "Fix: correct it, or delete this key after checking in QuickBooks that the item or "
+    'customer it names ("Entity:Id") is inactive as it should be: the target made it '
+    "active for a document write and had not yet made it inactive again."
+)
 _REALM_FIX = ('Fix: write the QuickBooks company id as a string (e.g. "9130350000000001"), '
               "the realm_id this entry belongs to.")
 
@@ -246,6 +251,11 @@ FIELDS: dict[str, Rule] = {
                              "an object {outcome: count}", _RESULTS_FIX),
                       "an object {stream: {outcome: count}}", _RESULTS_FIX),
     "last_run": scalar(str, "a string (ISO time) or null", _RESULTS_FIX, null=True),
+    "reactivated": map_of(fields({name: scalar(str, "a string (a SyncToken)", _REACTIVATED_FIX)
+                                  for name in ("token", "after")},
+                                 'an object {"token": SyncToken, "after": SyncToken}',
+                                 _REACTIVATED_FIX),
+                          'an object {"Entity:Id": {"token", "after"}}', _REACTIVATED_FIX),
     "refunded": map_of(map_of(scalar(str, 'a string (an amount, e.g. "12.50")', _REFUNDED_FIX),
                               'an object {credit memo id: "amount"}', _REFUNDED_FIX),
                        "an object {invoice id: {credit memo id: amount}}", _REFUNDED_FIX),

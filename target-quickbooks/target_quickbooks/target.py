@@ -165,6 +165,8 @@ class TargetQuickBooks(Target):
         # a dry run may emit, since the tap's later states claim records it did not write.
         self._incoming_state: dict | None = None
         self._records_seen = False
+        # An intent (an item made active for a write) is saved before QuickBooks changes.
+        self.service.checkpoint_hook = self.save_checkpoint
 
     def _make_client(self) -> t.Any:
         if self._client is None:
@@ -299,6 +301,24 @@ class TargetQuickBooks(Target):
                 or not self._interval_elapsed()):
             return
         self._emit(self._safe_state)
+
+    def save_checkpoint(self) -> None:
+        """Emit a state now, whatever the interval.
+
+        The writer calls it before it changes something in QuickBooks that a later
+        step must undo, so a crash in between leaves a state saying what to undo. It
+        carries the bookmarks of :attr:`_safe_state`, like every progress state. Before
+        one exists (a first run: the tap sends its first STATE after the records), it
+        carries the tap state the run started from, or none: a crash then makes the
+        next run extract again what this one did (found in the ID map or by natural
+        key, never written twice), which is the price of never losing the intent.
+        """
+        if self.dry_run:
+            return
+        tap_state = self._safe_state
+        if tap_state is None:
+            tap_state = self._incoming_state or {"bookmarks": {}}
+        self._emit(tap_state)
 
     def _emit_after_failure(self) -> None:
         if self.dry_run or self._safe_state is None:

@@ -23,7 +23,8 @@ def mf_emulator() -> Iterator[MyFulfillmentEmulator]:
 
 @pytest.fixture
 def qbo_emulator() -> Iterator[QuickBooksEmulator]:
-    emu = QuickBooksEmulator().start()
+    # The demo company: a customer the accountant made inactive buys again in the shop.
+    emu = QuickBooksEmulator(dataset="demo").start()
     try:
         yield emu
     finally:

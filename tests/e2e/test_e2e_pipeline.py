@@ -36,19 +36,56 @@ def _target_map(state: dict) -> dict:
     return state["singer_state"]["bookmarks"]["target-quickbooks"]
 
 
+def _catalog(products: list[dict]) -> dict[str, dict]:
+    """The products by the SKU their item carries; a live product wins over a deleted one."""
+    catalog = {p["sku"].removesuffix("_deleted"): p for p in products
+               if p["sku"].endswith("_deleted")}
+    catalog.update({p["sku"]: p for p in products if not p["sku"].endswith("_deleted")})
+    return catalog
+
+
+def _assert_inactive_references_booked(mf: MyFulfillmentEmulator, qbo: QuickBooksEmulator,
+                                       items: dict[str, dict]) -> None:
+    """Documents of disabled/deleted products and of the inactive customer are booked,
+    and those items and that customer are inactive again."""
+    inactive_skus = {sku for sku, item in items.items() if item["Active"] is False}
+    booked = {(entity, d["DocNumber"]) for entity in ("Invoice", "CreditMemo")
+              for d in qbo.entities(entity)}
+    sources = [("Invoice", d) for d in bookable_invoices(mf)] + [
+        ("CreditMemo", d) for d in mf.store.credit_memos()]
+    touching = [(entity, d) for entity, d in sources
+                if {line["sku"] for line in d["items"]} & inactive_skus]
+    assert {"CHARGEUR-MICRO-USB", "NICOTINE-BOOSTER", "CONFITURE-ABRICOT",
+            "ALIAS-XROS3-NOIR"} <= inactive_skus
+    assert len({(e, d["increment_id"]) for e, d in touching}) >= 6
+    for entity, document in touching:
+        number = document["increment_id"]
+        assert any(e == entity and (n == number or number.startswith(n.split("~")[0]))
+                   for e, n in booked), (entity, number)
+    (customer,) = [c for c in qbo.entities("Customer")
+                   if c["DisplayName"] == "Éloïse Bernard (#108)"]
+    assert customer["Active"] is False
+    theirs = [i for i in qbo.entities("Invoice")
+              if i["CustomerRef"]["value"] == customer["Id"]]
+    assert len(theirs) == len([d for d in bookable_invoices(mf) if d["customer_id"] == "108"])
+    assert theirs
+
+
 def test_sync_all_writes_one_entity_per_record_and_second_run_writes_nothing(
     project: MeltanoProject, mf_emulator: MyFulfillmentEmulator, qbo_emulator: QuickBooksEmulator
 ) -> None:
     project.run("sync-all")
 
     products = mf_emulator.store.products()
+    catalog = _catalog(products)
     items = _written_items(qbo_emulator)
-    assert sorted(i["Sku"] for i in items) == sorted(p["sku"] for p in products)
+    # One item per SKU: a deleted product (``<sku>_deleted``) is the item of its SKU.
+    assert sorted(i["Sku"] for i in items) == sorted(catalog)
     by_sku = {i["Sku"]: i for i in items}
     expected_type = {"simple": "Inventory", "virtual": "Service", "kit": "NonInventory",
                      "alias": "NonInventory"}
-    for product in products:
-        item = by_sku[product["sku"]]
+    for sku, product in catalog.items():
+        item = by_sku[sku]
         assert item["Type"] == expected_type[product["type"]], product["sku"]
         if item["Type"] == "Inventory":
             assert item["IncomeAccountRef"]["value"] == "79"
@@ -59,6 +96,7 @@ def test_sync_all_writes_one_entity_per_record_and_second_run_writes_nothing(
         assert ":" not in item["Name"] and len(item["Name"]) <= 100
         deleted = product["sku"].endswith("_deleted") or product["status"] == "0"
         assert item["Active"] is (not deleted), product["sku"]
+    _assert_inactive_references_booked(mf_emulator, qbo_emulator, by_sku)
 
     customers = qbo_emulator.entities("Customer")
     assert len(customers) == len(_customer_keys(mf_emulator))
@@ -79,7 +117,9 @@ def test_sync_all_writes_one_entity_per_record_and_second_run_writes_nothing(
 
     # The ID map made the round trip through Meltano state.
     item_map = _target_map(project.state("create-products"))
-    assert set(item_map["items"]) == {p["sku"] for p in products}
+    assert set(item_map["items"]) == set(catalog)
+    for feed in ("export-invoices", "export-credit-memos"):
+        assert "reactivated" not in _target_map(project.state(feed)), feed
     assert item_map["realm_id"] == "9130350000000001"
 
     # Second run: nothing new is extracted, nothing is written.
@@ -89,8 +129,10 @@ def test_sync_all_writes_one_entity_per_record_and_second_run_writes_nothing(
     by_kind = qbo_emulator.stats()["by_kind"]
     assert by_kind.get("create", 0) == 0
     assert by_kind.get("update", 0) == 0
-    assert len(_written_items(qbo_emulator)) == len(products)
+    assert len(_written_items(qbo_emulator)) == len(catalog)
     assert len(qbo_emulator.entities("Invoice")) == len(bookable_invoices(mf_emulator))
+    _assert_inactive_references_booked(mf_emulator, qbo_emulator,
+                                       {i["Sku"]: i for i in _written_items(qbo_emulator)})
 
 
 def test_changed_products_flow_through_hourly_and_daily_feeds(
@@ -127,9 +169,12 @@ def test_documents_before_customers_are_deferred_then_written(
     project.run("create-products")
     # Deferral is expected when feeds run out of order: not an error exit.
     project.run("export-invoices")
-    assert qbo_emulator.entities("Invoice") == []
+    # Only the customer the demo company already held (inactive) has its invoices now.
+    known = [i for i in bookable_invoices(mf_emulator) if i["customer_id"] == "108"]
+    assert known
+    assert len(qbo_emulator.entities("Invoice")) == len(known)
     pending = _target_map(project.state("export-invoices")).get("pending", {})
-    assert len(pending.get("invoices", {})) == len(bookable_invoices(mf_emulator))
+    assert len(pending.get("invoices", {})) == len(bookable_invoices(mf_emulator)) - len(known)
 
     project.run("export-customers")
     project.run("export-invoices")

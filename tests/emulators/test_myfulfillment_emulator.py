@@ -374,10 +374,29 @@ def test_orders_reconcile_and_equal_the_sum_of_their_invoices(
 
 
 def test_document_lines_reference_catalogue_skus(demo: dict[str, list[dict]]) -> None:
-    skus = {p["sku"] for p in demo["products"]}
+    # A deleted product's documents keep the SKU it had: ``<sku>`` of ``<sku>_deleted``.
+    skus = {p["sku"].removesuffix("_deleted") for p in demo["products"]}
     for name in ("orders", "invoices", "credit_memos"):
         for document in demo[name]:
             assert {item["sku"] for item in document["items"]} <= skus
+
+
+def test_products_disabled_or_deleted_after_they_were_sold(
+        demo: dict[str, list[dict]]) -> None:
+    """What real catalogues hold: several percent disabled after sale, a sold product deleted."""
+    products = demo["products"]
+    sold = {item["sku"] for name in ("invoices", "credit_memos") for document in demo[name]
+            for item in document["items"]}
+    refunded = {item["sku"] for memo in demo["credit_memos"] for item in memo["items"]}
+    disabled = {p["sku"] for p in products if p["status"] == "0"
+                and not p["sku"].endswith("_deleted")}
+    assert disabled & sold == disabled and len(disabled) >= 0.05 * len(products)
+    assert disabled & refunded
+    deleted = {p["sku"].removesuffix("_deleted") for p in products
+               if p["sku"].endswith("_deleted")}
+    live = {p["sku"] for p in products}
+    assert "CHARGEUR-MICRO-USB" in deleted & sold & refunded
+    assert "CHARGEUR-MICRO-USB" not in live
 
 
 def test_hard_product_cases_are_present(demo: dict[str, list[dict]]) -> None:

@@ -294,11 +294,33 @@ def test_invoice_reference_and_required_faults(api, customer, mug):
         "code"] == "2010"
 
 
+#: QuickBooks' words for an inactive reference (intuit/QuickBooks-V3-PHP-SDK #95, #110).
+INACTIVE_DETAIL = ("Invalid Reference Id : Something you're trying to use has been made "
+                   "inactive. Check the fields with accounts, customers, items, vendors or "
+                   "employees.")
+
+
 def test_invoice_inactive_item_is_refused(api, customer, mug):
     api.post("item", {"Id": mug["Id"], "SyncToken": "0", "sparse": True, "Active": False})
     error = fault_of(api.post("invoice", invoice_body(customer["Id"], mug["Id"])))
     assert error["code"] == "2500"
-    assert "inactive" in error["Detail"]
+    # A French company answers the Message in French (emulator README, "Language").
+    assert error["Message"] == "ID de référence non valide"
+    assert error["Detail"] == INACTIVE_DETAIL
+    assert error.get("element", "") == ""
+
+
+def test_invoice_and_credit_memo_of_inactive_customer_are_refused_until_reactivated(
+        api, customer, mug):
+    api.post("customer", {"Id": customer["Id"], "SyncToken": customer["SyncToken"],
+                          "sparse": True, "Active": False})
+    for entity in ("invoice", "creditmemo"):
+        error = fault_of(api.post(entity, invoice_body(customer["Id"], mug["Id"])))
+        assert (error["code"], error["Detail"]) == ("2500", INACTIVE_DETAIL)
+    current = api.get(f"customer/{customer['Id']}").json()["Customer"]
+    api.post("customer", {"Id": customer["Id"], "SyncToken": current["SyncToken"],
+                          "sparse": True, "Active": True})
+    assert api.post("invoice", invoice_body(customer["Id"], mug["Id"])).status_code == 200
 
 
 def test_amount_inside_detail_is_2010(api, customer, mug):

@@ -324,13 +324,30 @@ def run_target(config_path: Path, messages: Iterable[Mapping[str, Any]], *,
 # ---------------------------------------------------------------------------- checks
 
 
+def item_key(sku: object) -> str:
+    """The item a product record is: a deleted product (``<sku>_deleted``) is ``<sku>``'s."""
+    text = str(sku)
+    return text.removesuffix("_deleted") if text != "_deleted" else text
+
+
 def source_records(messages: Iterable[Mapping[str, Any]], stream: str) -> list[dict]:
-    """The records of one stream, last version per key (what the target must hold)."""
+    """The records of one stream, last version per key (what the target must hold).
+
+    Products are keyed by their item (:func:`item_key`), a live product winning over the
+    deleted one of its SKU.
+    """
     key = {"products": "sku", "customers": "customer_key"}.get(stream, "id")
     latest: dict[str, dict] = {}
     for message in messages:
         if message.get("type") == "RECORD" and message.get("stream") == stream:
-            latest[str(message["record"][key])] = message["record"]
+            rec = message["record"]
+            if stream != "products":
+                latest[str(rec[key])] = rec
+                continue
+            held = latest.get(item_key(rec["sku"]))
+            if held is None or str(rec["sku"]) == item_key(rec["sku"]) or \
+                    str(held["sku"]) != item_key(held["sku"]):
+                latest[item_key(rec["sku"])] = rec
     return list(latest.values())
 
 
@@ -343,7 +360,7 @@ def booked_records(messages: Iterable[Mapping[str, Any]], stream: str) -> list[d
 def assert_exactly_once(qbo: QuickBooksEmulator, messages: list[dict]) -> None:
     """QuickBooks holds one entity per source record: none missing, none twice."""
     items = [i for i in qbo.entities("Item") if i["Name"] not in SEEDED_ITEMS]
-    skus = sorted(str(p["sku"]) for p in source_records(messages, "products"))
+    skus = sorted(item_key(p["sku"]) for p in source_records(messages, "products"))
     assert sorted(str(i.get("Sku")) for i in items) == skus, "items by Sku"
     customers = qbo.entities("Customer")
     assert len(customers) == len(source_records(messages, "customers")), "customers"
@@ -357,7 +374,8 @@ def assert_exactly_once(qbo: QuickBooksEmulator, messages: list[dict]) -> None:
 def assert_state_complete(entry: Mapping[str, Any], messages: list[dict]) -> None:
     """The ID map knows every source record and nothing is pending."""
     assert entry.get("pending") == {}, entry.get("pending")
-    assert set(entry["items"]) == {p["sku"] for p in source_records(messages, "products")}
+    assert set(entry["items"]) == {item_key(p["sku"])
+                                   for p in source_records(messages, "products")}
     assert set(entry["customers"]) == {c["customer_key"]
                                        for c in source_records(messages, "customers")}
     for stream in ("invoices", "credit_memos"):

@@ -10,6 +10,7 @@ from target_quickbooks.mappers.items import (
     is_active,
     item_name,
     item_type,
+    live_last,
     map_product,
     payload_hash,
     product_sku,
@@ -249,3 +250,19 @@ def test_update_payload_drops_create_only_fields_and_hash_is_stable():
     changed = map_product(product(price=Decimal("13")), accounts=ACCOUNTS, inv_start_date="x")
     assert payload_hash(update_payload(changed)) != payload_hash(changes)
     assert len(payload_hash(changes)) == 8
+
+
+def test_deleted_product_is_the_item_of_its_original_sku():
+    deleted = product(sku="ABC_deleted", status="0")
+    assert product_sku(deleted) == "ABC"
+    payload = map_product(deleted, accounts=ACCOUNTS, inv_start_date="2026-01-01")
+    assert (payload["Sku"], payload["Active"]) == ("ABC", False)
+    assert product_sku(product(sku="_deleted")) == "_deleted"  # nothing left to strip
+
+
+def test_a_live_product_wins_over_the_deleted_one_of_its_sku_in_any_order():
+    live, deleted = product(sku="ABC", price="2"), product(sku="ABC_deleted", price="1")
+    for order in ([live, deleted], [deleted, live]):
+        assert live_last(order)[-1] is live
+    other = product(sku="XYZ")
+    assert live_last([other, live]) == [other, live]

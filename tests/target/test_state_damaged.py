@@ -52,6 +52,7 @@ def valid_entry() -> dict[str, Any]:
         "results": {"products": {"created": 1, "unchanged": 0}},
         "last_run": "2026-01-01T00:00:00+00:00",
         "refunded": {"INV-1": {"CM-1": "12.50"}},
+        "reactivated": {"Item:12": {"token": "3", "after": "4"}},
         "other_realms": {"123": {"realm_id": "123", "v": 1, "items": {"X": "9:0:z"},
                                  "pending": {}, "results": {}}},
     }
@@ -104,6 +105,10 @@ CASES: list[tuple[Change, str, str]] = [
     (setter("suffixed", value=[1]), f"{ROOT}.suffixed[0]", "a number"),
     (setter("voided", value={"INV-1": True}), f"{ROOT}.voided", "an object"),
     (setter("voided", value=["INV-1", None]), f"{ROOT}.voided[1]", "null"),
+    # Items and customers made active for a document write.
+    (setter("reactivated", value=["Item:12"]), f"{ROOT}.reactivated", "a list"),
+    (setter("reactivated", "Item:12", "token", value=3),
+     f'{ROOT}.reactivated["Item:12"].token', "a number"),
     # Credit memos counted against their invoice.
     (setter("refunded", value=["CM-1"]), f"{ROOT}.refunded", "a list"),
     (setter("refunded", "INV-1", value="12.50"), f'{ROOT}.refunded["INV-1"]', "a string"),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -37,14 +37,25 @@ DELETED_SUFFIX = "_deleted"
 _DISABLED = {"0", "false", "disabled", "no"}
 
 
+def is_deleted(record: Mapping[str, Any]) -> bool:
+    """Whether the record is a product deleted at the source (SKU renamed ``<sku>_deleted``)."""
+    return str(record.get("sku") or "").strip().endswith(DELETED_SUFFIX)
+
+
 def product_sku(record: Mapping[str, Any]) -> str:
-    """The source SKU, checked against QuickBooks' ``Sku`` limit.
+    """The product's SKU (the ID map key and ``Sku``), checked against QuickBooks' limit.
+
+    myFulfillment renames a deleted product's SKU ``<sku>_deleted``; its invoices and
+    credit memos still name ``<sku>``. The deleted product is the same item as the
+    product it was: one key, one QuickBooks item (made inactive), not a second item.
 
     Raises:
         MappingError: when missing or longer than 100 characters.
     """
     sku = required_text(record, "sku", why="every product needs a SKU",
                         hint="give the product a SKU at the source")
+    if sku.endswith(DELETED_SUFFIX) and len(sku) > len(DELETED_SUFFIX):
+        sku = sku.removesuffix(DELETED_SUFFIX)
     if len(sku) > SKU_MAX:
         raise MappingError(
             f"'sku' is {len(sku)} characters; QuickBooks allows at most {SKU_MAX}",
@@ -72,9 +83,21 @@ def item_type(record: Mapping[str, Any]) -> str:
     return ITEM_TYPES[source]
 
 
+def live_last(records: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    """The records with deleted products first, so a live product of a SKU wins.
+
+    A SKU reused after its product was deleted comes in as both ``<sku>_deleted`` (the
+    old product) and ``<sku>`` (the live one); the item follows the live product,
+    whatever order they arrive in. Otherwise the order is kept (the latest wins).
+    """
+    ordered = list(records)
+    return [record for record in ordered if is_deleted(record)] + [
+        record for record in ordered if not is_deleted(record)]
+
+
 def is_active(record: Mapping[str, Any]) -> bool:
     """False for a disabled product (status ``"0"``) or a deleted one (``<sku>_deleted``)."""
-    if str(record.get("sku") or "").endswith(DELETED_SUFFIX):
+    if is_deleted(record):
         return False
     status = record.get("status")
     if status is None or status == "":

@@ -10,6 +10,7 @@ from target_quickbooks.mappers.items import (
     ACCOUNT_ROLES,
     item_name,
     item_type,
+    live_last,
     map_product,
     product_sku,
     update_payload,
@@ -25,7 +26,7 @@ class ProductWriter(JobRunner):
 
     def _write_products(self, records: list[Mapping[str, Any]]) -> None:
         stream = PRODUCTS
-        latest = self._latest_by_key(stream, records, product_sku)
+        latest = self._latest_by_key(stream, live_last(records), product_sku)
         typed: dict[str, str] = {}
         names: dict[str, str] = {}
         for sku, record in list(latest.items()):

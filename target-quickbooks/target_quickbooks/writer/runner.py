@@ -17,17 +17,30 @@ from target_quickbooks.mappers.items import (
 )
 from target_quickbooks.qbo import BatchOperation, QuickBooksError, QuickBooksFault
 from target_quickbooks.resolver import changed_fields, entry_of
+from target_quickbooks.writer.inactive import InactiveReferences
 from target_quickbooks.writer.jobs import CUSTOMERS, DRY_RUN_ID, PRODUCTS, Job
 from target_quickbooks.writer.matching import DocumentMatching
 
 
-class JobRunner(DocumentMatching):
+class JobRunner(DocumentMatching, InactiveReferences):
     """Sends jobs in batches and records each one's outcome."""
 
     # Sending
 
     def _run(self, jobs: list[Job]) -> None:
-        """Send jobs in batches; retry once what can be recovered (5010, 6240, 610)."""
+        """Send jobs in batches; retry once what can be recovered (5010, 6240, 610, 2500).
+
+        A document refused for an inactive item or customer (2500) is sent again after
+        they are made active, and they are made inactive again at the end, even when
+        the run stops (``writer/inactive.py``).
+        """
+        reactivated: list[str] = []
+        try:
+            self._run_rounds(jobs, reactivated)
+        finally:
+            self._settle_reactivations(reactivated)
+
+    def _run_rounds(self, jobs: list[Job], reactivated: list[str]) -> None:
         round_ = jobs
         while round_:
             if self.dry_run:
@@ -45,11 +58,15 @@ class JobRunner(DocumentMatching):
                         self._succeeded(job, result.entity)
                 raise
             next_round: list[Job] = []
+            inactive: list[tuple[Job, QuickBooksFault]] = []
             for job, result in zip(round_, results, strict=True):
                 if result.ok:
                     self._succeeded(job, result.entity)
                     continue
                 fault = result.fault
+                if fault is not None and self._inactive_reference(job, fault):
+                    inactive.append((job, fault))
+                    continue
                 try:
                     follow = None if job.retried or fault is None else self._recover(job, fault)
                 except QuickBooksFault as error:
@@ -67,6 +84,7 @@ class JobRunner(DocumentMatching):
                     self._reject(job.stream, job.key, job.record,
                                  f"QuickBooks refused the {job.operation}: {reason}",
                                  fault=fault)
+            next_round.extend(self._reactivate_for(inactive, reactivated))
             round_ = next_round
 
     def _succeeded(self, job: Job, entity: Mapping[str, Any] | None) -> None:

@@ -21,6 +21,7 @@ class SyncService(DocumentWriter, ProductWriter, CustomerWriter, NormalizationGa
     def process(self, stream: str, records: Iterable[Mapping[str, Any]]) -> None:
         """Write one batch of records of ``stream`` (pending ones of earlier runs first)."""
         stream = canonical_stream(stream)
+        self._settle_old_reactivations()
         batch = self._without_unnormalised(stream, self._with_pending(stream, list(records)))
         if not batch:
             return
@@ -36,6 +37,7 @@ class SyncService(DocumentWriter, ProductWriter, CustomerWriter, NormalizationGa
         Called before documents are written (for their products and customers) and
         at the end of the run (for streams that had no records).
         """
+        self._settle_old_reactivations()
         for stream in (canonical_stream(name) for name in streams):
             if stream not in self._retried and self.state.pending_count(stream):
                 self.process(stream, [])
