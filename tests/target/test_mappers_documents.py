@@ -14,6 +14,7 @@ from target_quickbooks.mappers.documents import (
     DocumentRefs,
     check_totals,
     customer_lookup_record,
+    document_skus,
     map_document,
     needed_settings,
     txn_date,
@@ -363,3 +364,12 @@ def test_string_numbers_accepted_like_decimals():
     record = json.loads(json.dumps(invoice(), default=str))
     payload = map_document(record, stream="invoices", refs=REFS)
     assert payload["TxnTaxDetail"]["TotalTax"] == 5.55
+
+
+def test_line_naming_a_deleted_products_sku_books_its_item():
+    record = invoice()
+    sku = record["items"][0]["sku"]
+    record["items"][0]["sku"] = f"{sku}_deleted"
+    assert document_skus(record)[0] == sku
+    payload = map_document(record, stream="invoices", refs=REFS)
+    assert payload["Line"][0]["SalesItemLineDetail"]["ItemRef"] == REFS.items[sku]

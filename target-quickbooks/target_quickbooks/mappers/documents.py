@@ -24,6 +24,7 @@ from decimal import ROUND_CEILING, Decimal, InvalidOperation
 from typing import Any
 
 from target_quickbooks.mappers import MappingError, required_text
+from target_quickbooks.mappers.items import live_sku
 from target_quickbooks.mappers.money import (
     CENT,
     ZERO,
@@ -110,7 +111,16 @@ def document_lines(record: Mapping[str, Any]) -> list[Mapping[str, Any]]:
 
 def document_skus(record: Mapping[str, Any]) -> list[str]:
     """Distinct SKUs of the document's lines, in order."""
-    return list(dict.fromkeys(str(line["sku"]).strip() for line in document_lines(record)))
+    return list(dict.fromkeys(line_sku(line) for line in document_lines(record)))
+
+
+def line_sku(line: Mapping[str, Any]) -> str:
+    """The SKU of the item a line books.
+
+    A line naming a deleted product's ``<sku>_deleted`` books the item of ``<sku>``,
+    the one item that product always was.
+    """
+    return live_sku(str(line["sku"]).strip())
 
 
 def _amount(record: Mapping[str, Any], name: str) -> Decimal:
@@ -350,7 +360,7 @@ def map_document(record: Mapping[str, Any], *, stream: str, refs: DocumentRefs) 
     vat: list[VatPart] = []
     first_code: Ref | None = None
     for number_, line in enumerate(document_lines(record)):
-        sku = str(line["sku"]).strip()
+        sku = line_sku(line)
         item = refs.items.get(sku)
         if not item:
             raise MappingError(f"no QuickBooks item for 'items[{number_}].sku' {sku!r}",

@@ -42,6 +42,13 @@ def is_deleted(record: Mapping[str, Any]) -> bool:
     return str(record.get("sku") or "").strip().endswith(DELETED_SUFFIX)
 
 
+def live_sku(sku: str) -> str:
+    """``<sku>`` for a deleted product's ``<sku>_deleted``; any other SKU as it is."""
+    if sku.endswith(DELETED_SUFFIX) and len(sku) > len(DELETED_SUFFIX):
+        return sku.removesuffix(DELETED_SUFFIX)
+    return sku
+
+
 def product_sku(record: Mapping[str, Any]) -> str:
     """The product's SKU (the ID map key and ``Sku``), checked against QuickBooks' limit.
 
@@ -54,8 +61,7 @@ def product_sku(record: Mapping[str, Any]) -> str:
     """
     sku = required_text(record, "sku", why="every product needs a SKU",
                         hint="give the product a SKU at the source")
-    if sku.endswith(DELETED_SUFFIX) and len(sku) > len(DELETED_SUFFIX):
-        sku = sku.removesuffix(DELETED_SUFFIX)
+    sku = live_sku(sku)
     if len(sku) > SKU_MAX:
         raise MappingError(
             f"'sku' is {len(sku)} characters; QuickBooks allows at most {SKU_MAX}",
