@@ -29,13 +29,13 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from target_quickbooks.state import MapEntry
+from target_quickbooks.state import DELETED_IN_QUICKBOOKS, MapEntry
 
 #: ID map kind of each document entity CDC reports, and back.
 KIND_OF_ENTITY = {"Invoice": "invoices", "CreditMemo": "credit_memos"}
 ENTITY_OF_KIND = {kind: entity for entity, kind in KIND_OF_ENTITY.items()}
 #: Pending status of a document deleted in QuickBooks, waiting for its source record.
-DELETED = "deleted_in_quickbooks"
+DELETED = DELETED_IN_QUICKBOOKS
 #: The next check starts this much before the last answer's time: LastUpdatedTime has
 #: one-second precision and clocks differ; seeing a change twice is harmless.
 OVERLAP = dt.timedelta(minutes=5)

@@ -108,7 +108,9 @@ def test_full_run_then_idempotent_rerun(emu, tmp_path):
     (memo,) = emu.entities("CreditMemo")
     assert D(str(memo["TotalAmt"])) == D("37.50")
     entry = state["bookmarks"][BOOKMARK]
-    assert entry["invoices"] == {"5001": invoice["Id"]}
+    # Id:SyncToken:fingerprint of what QuickBooks answered (total/customer/lines).
+    assert entry["invoices"] == {"5001": f"{invoice['Id']}:0:88.16/{invoice['CustomerRef']['value']}/"
+                                         + entry["invoices"]["5001"].rsplit("/", 1)[1]}
     assert entry["pending"] == {}
 
     writes_before = emu.stats()
