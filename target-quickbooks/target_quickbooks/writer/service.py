@@ -6,13 +6,14 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from target_quickbooks.state import SyncState
+from target_quickbooks.writer.changes import QuickBooksChanges
 from target_quickbooks.writer.customers import CustomerWriter
 from target_quickbooks.writer.documents import DocumentWriter
 from target_quickbooks.writer.jobs import CUSTOMERS, PRODUCTS, STREAMS, canonical_stream
 from target_quickbooks.writer.products import ProductWriter
 
 
-class SyncService(DocumentWriter, ProductWriter, CustomerWriter):
+class SyncService(QuickBooksChanges, DocumentWriter, ProductWriter, CustomerWriter):
     """Writes batches of records of one stream to QuickBooks and records the outcomes."""
 
     # Entry points
@@ -20,6 +21,8 @@ class SyncService(DocumentWriter, ProductWriter, CustomerWriter):
     def process(self, stream: str, records: Iterable[Mapping[str, Any]]) -> None:
         """Write one batch of records of ``stream`` (pending ones of earlier runs first)."""
         stream = canonical_stream(stream)
+        if stream not in (PRODUCTS, CUSTOMERS):
+            self.check_quickbooks_changes([stream])  # before any document is "unchanged"
         batch = self._with_pending(stream, list(records))
         if not batch:
             return
