@@ -203,3 +203,37 @@ def test_a_capped_cdc_answer_checks_every_document_instead(caplog):
     _, state2 = run(fake, no_records(state))
     assert "maximum of 1,000" in caplog.text
     assert ours(state2)["drift"]["invoices"]["1001"]["changes"] == ["total 28.00 -> 99.00"]
+
+
+def test_quickbooks_unavailable_skips_the_check_and_keeps_its_start(caplog):
+    from target_quickbooks.qbo import TransientError  # noqa: PLC0415
+
+    fake, state = written(FakeQuickBooks())
+    checked = ours(state)["changes_checked"]
+
+    def down(entities, since):
+        raise TransientError("GET /cdc failed after 7 attempts", attempts=7, history=[])
+
+    fake.cdc = down  # type: ignore[method-assign]
+    fake.calls.clear()
+    _, state2 = run(fake, no_records(state))
+    assert ours(state2)["changes_checked"] == checked
+    assert "Could not check QuickBooks' changes" in caplog.text
+    assert [c for c in fake.calls if c[0] == "query"] == []
+
+
+def test_a_refused_cdc_checks_every_document_instead(caplog):
+    from test_target_fakes import fault  # noqa: PLC0415
+
+    fake, state = written(FakeQuickBooks())
+    (doc,) = fake.entities("Invoice")
+    fake.delete("Invoice", doc["Id"])
+
+    def refused(entities, since):
+        raise fault("6000", "A business validation error has occurred",
+                    "Operation cdc with changedSince date ... is not supported.")
+
+    fake.cdc = refused  # type: ignore[method-assign]
+    _, state2 = run(fake, no_records(state))
+    assert ours(state2)["resend"] == {"invoices": ["1001"]}
+    assert "refused the change data capture" in caplog.text

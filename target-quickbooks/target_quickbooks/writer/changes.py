@@ -38,7 +38,7 @@ from target_quickbooks.drift import (
     parse_entry,
     wanted_ids,
 )
-from target_quickbooks.qbo import QuickBooksError
+from target_quickbooks.qbo import QuickBooksFault, RetriesExhaustedError
 from target_quickbooks.qbo.cdc import CdcAnswer
 from target_quickbooks.state import utc_now
 from target_quickbooks.writer.base import WriterBase
@@ -77,9 +77,14 @@ class QuickBooksChanges(WriterBase):
         if how == "cdc":
             try:
                 answer = self.client.cdc(entities, self._since())
-            except QuickBooksError as error:
+            except RetriesExhaustedError as error:
+                # QuickBooks is unavailable: the next run checks from the same time.
+                self.logger.warning("Could not check QuickBooks' changes this run (%s); the next"
+                                    " run checks from %s.", error, self.state.changes_checked)
+                return
+            except QuickBooksFault as error:
                 self.logger.warning("QuickBooks refused the change data capture (%s): checking "
-                                    "every document instead.", error)
+                                    "every document instead.", error.describe())
         if answer is not None and answer.capped:
             self.logger.warning("QuickBooks' change data capture answered its maximum of 1,000 "
                                 "objects: some may be missing, checking every document instead.")
