@@ -69,7 +69,8 @@ def ratios(results: dict[str, Any]) -> list[dict[str, Any]]:
     row("unchanged rerun: entity writes / reads", f"{rerun['entity_writes']} / "
         f"{rerun['read_requests']}", "0 / 0",
         rerun["entity_writes"] == 0 and rerun["read_requests"] == 0,
-        f"{rerun['qbo_http_requests']} requests in all")
+        f"{rerun['qbo_http_requests']} requests in all, {rerun['cdc_requests']} of them CDC "
+        "(the check of documents deleted or edited in QuickBooks)")
     for label, entry in (("", large), (" (smaller catalog)", small)):
         inc, full = entry["tap_incremental"], entry["tap_full"]
         value = _ratio(inc["list_requests"], full["list_requests"])
