@@ -8,7 +8,7 @@ export MELTANO_SEND_ANONYMOUS_USAGE_STATS := false
 export MELTANO_DISABLE_TRACKING := true
 export MELTANO_CLI_DISABLE_VERSION_CHECK := true
 
-.PHONY: venv install test test-fast lint demo bench bench-large bench-smoke airflow-test constraints clean
+.PHONY: venv install test test-fast lint demo bench bench-large bench-smoke airflow-test conformance constraints clean
 
 $(STAMP): requirements-dev.txt tap-myfulfillment/pyproject.toml target-quickbooks/pyproject.toml emulators/pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -29,6 +29,7 @@ lint: $(STAMP)
 test: lint
 	$(BIN)/meltano install
 	$(BIN)/python -m pytest -q tests
+	$(MAKE) conformance
 
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -q tests -m "not e2e"
@@ -47,6 +48,17 @@ airflow-test: $(STAMP)
 	  REQUIRE_AIRFLOW=1 MELTANO_BIN="$(CURDIR)/$(BIN)/meltano" \
 	  $(AIRFLOW_VENV)/bin/python -m pytest -q -p no:cacheprovider tests/orchestrate
 
+CONFORMANCE_VENV := .conformance-venv
+
+## The QuickBooks emulator judged by python-quickbooks and intuit-oauth, in their own venv
+## (.conformance-venv; tests/conformance). python-quickbooks 0.9.12 pins intuit-oauth 1.2.6,
+## so it is installed with --no-deps next to intuit-oauth 1.2.7.
+conformance: $(STAMP)
+	test -x $(CONFORMANCE_VENV)/bin/python || $(BIN)/uv venv -q --python $(BIN)/python $(CONFORMANCE_VENV)
+	$(BIN)/uv pip install -q --python $(CONFORMANCE_VENV)/bin/python -r tests/conformance/requirements.txt
+	$(BIN)/uv pip install -q --python $(CONFORMANCE_VENV)/bin/python --no-deps -r tests/conformance/requirements-no-deps.txt
+	$(CONFORMANCE_VENV)/bin/python -m pytest -q -c tests/conformance/pytest.ini tests/conformance
+
 ## Throughput and memory benchmark against the emulators (several minutes; see bench/RESULTS.md).
 bench: $(STAMP)
 	$(BIN)/python -m bench.run --json bench-results.json
@@ -60,7 +72,7 @@ bench-smoke: $(STAMP)
 	$(BIN)/python -m pytest -q tests/bench
 
 clean:
-	rm -rf $(VENV) $(AIRFLOW_VENV) .meltano .secrets .demo
+	rm -rf $(VENV) $(AIRFLOW_VENV) $(CONFORMANCE_VENV) .meltano .secrets .demo
 
 ## Re-pin the plugins' third-party dependencies (plugins/constraints.txt).
 constraints: $(STAMP)

@@ -142,6 +142,76 @@ class FaultQueue:
             self._faults.clear()
 
 
+#: Kinds of bad list pages a test can inject (see ``PageFaultQueue``).
+PAGE_FAULT_KINDS = ("empty", "short", "total")
+
+
+@dataclass
+class PageFault:
+    """A list answer spoiled on purpose: the ``data`` or ``meta.total`` of a real page.
+
+    ``empty`` answers no records, ``short`` drops the page's last record, ``total``
+    answers ``meta.total`` = ``total``; the other part of the answer stays true.
+    The first ``skip`` matching list requests are answered normally.
+    """
+
+    kind: str
+    path_prefix: str
+    count: int
+    skip: int = 0
+    total: int | None = None
+
+    def spoil(self, records: list[dict], total: int) -> tuple[list[dict], int]:
+        """The page as this fault answers it."""
+        if self.kind == "empty":
+            return [], total
+        if self.kind == "short":
+            return records[:-1], total
+        return records, total if self.total is None else self.total
+
+
+class PageFaultQueue:
+    """Bad list pages injected by tests, consumed by matching list requests in order.
+
+    Real servers have been seen to answer a page that disagrees with its own
+    ``meta.total`` (a replica lagging, a listing changing under a paging client);
+    these faults let a test show that a client loses no record when that happens.
+    """
+
+    def __init__(self) -> None:
+        """Start with no faults."""
+        self._faults: list[PageFault] = []
+        self._lock = threading.Lock()
+
+    def add(self, kind: str, path_prefix: str = "", count: int = 1, skip: int = 0,
+            total: int | None = None) -> None:
+        """Queue a page fault; ``path_prefix`` is relative to ``/api``."""
+        if kind not in PAGE_FAULT_KINDS:
+            raise ValueError(f"page fault kind {kind!r} is not one of {PAGE_FAULT_KINDS}")
+        if kind == "total" and (total is None or total < 0):
+            raise ValueError("a 'total' page fault needs the total to answer (an integer >= 0)")
+        if count < 1 or skip < 0:
+            raise ValueError("page fault count must be >= 1 and skip >= 0")
+        prefix = path_prefix[len("/api"):] if path_prefix.startswith("/api/") else path_prefix
+        with self._lock:
+            self._faults.append(PageFault(kind, prefix, count, skip, total))
+
+    def take(self, path: str) -> PageFault | None:
+        """The fault this list request must answer with, if any (uses up one of its count)."""
+        with self._lock:
+            for fault in self._faults:
+                if not path.startswith(fault.path_prefix):
+                    continue
+                if fault.skip:
+                    fault.skip -= 1
+                    return None
+                fault.count -= 1
+                if fault.count == 0:
+                    self._faults.remove(fault)
+                return fault
+            return None
+
+
 class Stats(Counters):
     """Request counters for tests and the benchmark (API calls only, not admin calls)."""
 

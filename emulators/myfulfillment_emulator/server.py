@@ -20,7 +20,14 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 from emulator_support.serving import BackgroundServer
 
-from myfulfillment_emulator.controls import Clock, FaultQueue, RateLimiter, Stats, TokenBook
+from myfulfillment_emulator.controls import (
+    Clock,
+    FaultQueue,
+    PageFaultQueue,
+    RateLimiter,
+    Stats,
+    TokenBook,
+)
 from myfulfillment_emulator.dataset import Dataset, Record, load
 from myfulfillment_emulator.pdf import document_pdf
 from myfulfillment_emulator.store import QueryError, Store
@@ -37,6 +44,7 @@ LIST_ROUTES = {
     "/sales/invoices": "invoices",
     "/sales/creditmemos": "credit_memos",
 }
+_LIST_PATHS = {collection: path for path, collection in LIST_ROUTES.items()}
 ADMIN_COLLECTIONS = {"products": "products", "orders": "orders", "invoices": "invoices",
                      "creditmemos": "credit_memos"}
 _ORDER_BY_REFERENCE = re.compile(r"^/sales/orders/reference/([^/]+)$")
@@ -125,6 +133,7 @@ class MyFulfillmentEmulator:
         self.tokens = TokenBook(self.clock, token_ttl_seconds)
         self.rate_limiter = RateLimiter(self.clock, rate_limit_per_minute)
         self.faults = FaultQueue()
+        self.page_faults = PageFaultQueue()
         self._stats = Stats()
         self._serving: BackgroundServer | None = None
 
@@ -185,6 +194,15 @@ class MyFulfillmentEmulator:
         occurred``, 502/503/504 an nginx page, others Laravel JSON.
         """
         self.faults.add(status, path_prefix, count, body)
+
+    def inject_page_fault(self, kind: str, *, path_prefix: str = "", count: int = 1,
+                          skip: int = 0, total: int | None = None) -> None:
+        """Spoil the next ``count`` list pages under ``path_prefix``, after ``skip`` good ones.
+
+        ``kind``: ``"empty"`` (no records, true total), ``"short"`` (the last record
+        dropped) or ``"total"`` (``meta.total`` answered as ``total``).
+        """
+        self.page_faults.add(kind, path_prefix, count, skip, total)
 
     def check_credentials(self, username: object, password: object) -> bool:
         """True when the login matches the configured account."""
@@ -352,6 +370,10 @@ class _Handler(BaseHTTPRequestHandler):
             records, total = self.emulator.store.query(collection, filters, sorts, offset, limit)
         except QueryError as error:
             raise validation_error(error.parameter, str(error)) from None
+        fault = self.emulator.page_faults.take(_LIST_PATHS[collection])
+        if fault is not None:
+            self.emulator._stats.fault()
+            records, total = fault.spoil(records, total)
         self._send_json(200, {"data": records, "meta": {"total": str(total)}})
 
     def _order_by_reference(self, reference: str) -> None:
@@ -387,6 +409,8 @@ class _Handler(BaseHTTPRequestHandler):
             emulator.expire_tokens()
         elif path == "/faults":
             self._admin_fault(self._json_body())
+        elif path == "/page-faults":
+            self._admin_page_fault(self._json_body())
         else:
             self._admin_change(path)
             return
@@ -400,6 +424,19 @@ class _Handler(BaseHTTPRequestHandler):
         except (KeyError, TypeError, ValueError) as error:
             example = '{"status": 503, "path_prefix": "/sales", "count": 1}'
             raise validation_error("status", f"Invalid fault {body!r}: {error}. "
+                                   f"Send e.g. {example}.") from None
+
+    def _admin_page_fault(self, body: dict[str, Any]) -> None:
+        try:
+            total = body.get("total")
+            self.emulator.inject_page_fault(str(body["kind"]),
+                                            path_prefix=str(body.get("path_prefix", "")),
+                                            count=int(body.get("count", 1)),
+                                            skip=int(body.get("skip", 0)),
+                                            total=None if total is None else int(total))
+        except (KeyError, TypeError, ValueError) as error:
+            example = '{"kind": "empty", "path_prefix": "/sales/invoices", "skip": 1}'
+            raise validation_error("kind", f"Invalid page fault {body!r}: {error}. "
                                    f"Send e.g. {example}.") from None
 
     def _admin_change(self, path: str) -> None:

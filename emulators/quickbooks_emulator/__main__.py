@@ -42,6 +42,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--batch-per-minute", type=_limit, default=40)
     parser.add_argument("--max-concurrent", type=_limit, default=10)
     parser.add_argument("--country", default="FR")
+    parser.add_argument("--language", choices=("en", "fr"), default=None,
+                        help="language of Fault texts (default: fr for a FR company, else en)")
+    parser.add_argument("--multicurrency", action="store_true",
+                        help="turn multicurrency on in the company's preferences")
     parser.add_argument("--no-rotate", action="store_true",
                         help="refresh returns the same refresh token (no rotation)")
     parser.add_argument("--state-file", default=None,
@@ -59,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
         per_minute=args.per_minute, per_second=args.per_second,
         batch_per_minute=args.batch_per_minute, max_concurrent=args.max_concurrent,
         time_scale=args.time_scale, latency_ms=args.latency_ms, country=args.country,
-        state_file=args.state_file)
+        language=args.language, multicurrency=args.multicurrency, state_file=args.state_file)
     return serve_until_signal(emulator.start(), "QuickBooks emulator")
 
 

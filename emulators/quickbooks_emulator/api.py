@@ -41,8 +41,7 @@ def _current(spec: EntitySpec, object_id: str, payload: dict[str, Any], view: Vi
     if payload.get("SyncToken") in (None, ""):
         raise faults.required("SyncToken")
     if str(payload["SyncToken"]) != existing["SyncToken"]:
-        raise faults.stale(spec.name, object_id, str(payload["SyncToken"]),
-                           existing["SyncToken"])
+        raise faults.stale()
     return existing
 
 
@@ -171,7 +170,8 @@ class CompanyApi:
                 try:
                     responses.append({"bId": bid, **self._batch_item(item, view, options)})
                 except QboFault as fault:
-                    responses.append({"bId": bid, "Fault": fault.fault()})
+                    responses.append({"bId": bid,
+                                      "Fault": fault.fault(self.company.language)})
         return {"BatchItemResponse": responses, "time": qbo_time()}, len(items)
 
     def _batch_item(self, item: object, view: View, options: WriteOptions) -> dict[str, Any]:

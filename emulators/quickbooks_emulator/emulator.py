@@ -8,8 +8,10 @@ switches to script failures.
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import json
 import os
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 from types import TracebackType
@@ -45,6 +47,10 @@ class QuickBooksEmulator:
         time_scale: Speed-up of every window and lifetime (10: a minute lasts 6 s).
         latency_ms: Delay added to each Company API request.
         country: Company country (non-US: tax code required on lines).
+        language: Language of Fault texts (``en``/``fr``); None: French for a French
+            company, English otherwise (as real companies answer).
+        multicurrency: Turn multicurrency on (documents must match their customer's
+            currency).
         state_file: Optional JSON file: loaded at start when it exists, written at stop
             (entities and refresh tokens survive restarts).
     """
@@ -67,6 +73,8 @@ class QuickBooksEmulator:
         time_scale: float = 1.0,
         latency_ms: float = 0.0,
         country: str = "FR",
+        language: str | None = None,
+        multicurrency: bool = False,
         state_file: str | os.PathLike[str] | None = None,
     ) -> None:
         if time_scale <= 0:
@@ -76,7 +84,7 @@ class QuickBooksEmulator:
         self.realm_id = realm_id
         self.time_scale = time_scale
         self.state_file = Path(state_file) if state_file else None
-        company = Company(realm_id, country)
+        company = Company(realm_id, country, language, multicurrency)
         oauth_server = OAuthServer(
             client_id=client_id, client_secret=client_secret, realm_id=realm_id,
             initial_refresh_token=initial_refresh_token, access_token_ttl=access_token_ttl,
@@ -142,6 +150,10 @@ class QuickBooksEmulator:
             if not include_inactive:
                 records = [r for r in records if r.get("Active", True)]
             return json.loads(dump(records))
+
+    def set_clock(self, now: Callable[[], dt.datetime]) -> None:
+        """Replace the company's UTC clock: pins the default ``TxnDate`` in tests."""
+        self._state.company.clock = now
 
     def stats(self) -> dict[str, Any]:
         """Counters: requests, by_kind, throttled (429s answered), faults_injected, ..."""

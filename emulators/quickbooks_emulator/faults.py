@@ -10,6 +10,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from .localization import localize
+
 try:  # QBO stamps times in the company's (Pacific) time zone.
     from zoneinfo import ZoneInfo
 
@@ -54,6 +56,8 @@ class QboFault(Exception):
         element: ``element`` (the offending field, may be empty).
         status: HTTP status to answer with (400 for validation faults).
         fault_type: ``Fault.type``.
+        translations: ``(Message, Detail)`` per language where the generic French
+            table of :mod:`quickbooks_emulator.localization` is not enough (6240, 5010).
     """
 
     def __init__(
@@ -65,6 +69,7 @@ class QboFault(Exception):
         *,
         status: int = 400,
         fault_type: str = VALIDATION,
+        translations: dict[str, tuple[str, str]] | None = None,
     ) -> None:
         super().__init__(f"{code} {message}: {detail}")
         self.code = code
@@ -73,17 +78,25 @@ class QboFault(Exception):
         self.element = element
         self.status = status
         self.fault_type = fault_type
+        self.translations = dict(translations or {})
 
-    def fault(self) -> dict[str, Any]:
-        """Return the inner ``Fault`` object (used as-is inside batch responses)."""
-        error = {"Message": self.message, "Detail": self.detail, "code": self.code}
-        if self.element:
-            error["element"] = self.element
+    def fault(self, language: str = "en") -> dict[str, Any]:
+        """Return the inner ``Fault`` object (used as-is inside batch responses).
+
+        ``element`` is always present, ``""`` when no field is named (real bodies carry
+        ``'element': ''``: python-quickbooks issue #127 (routablehq fork), PHP SDK #241).
+        ``language`` is the company's: a French company answers in French, codes and
+        the ``Id=NNN`` suffix unchanged.
+        """
+        message, detail = localize(self.code, self.message, self.detail, self.translations,
+                                   language)
+        error = {"Message": message, "Detail": detail, "code": self.code,
+                 "element": self.element}
         return {"Error": [error], "type": self.fault_type}
 
-    def body(self) -> dict[str, Any]:
+    def body(self, language: str = "en") -> dict[str, Any]:
         """Return the full response body ``{"Fault": ..., "time": ...}``."""
-        return {"Fault": self.fault(), "time": qbo_time()}
+        return {"Fault": self.fault(language), "time": qbo_time()}
 
 
 def unsupported_property(field: str, cls: str) -> QboFault:
@@ -144,24 +157,62 @@ def invalid_string(field: str, value: str) -> QboFault:
 
 
 def duplicate_name(existing_id: str, kind: str) -> QboFault:
-    """6240: name already used; Detail ends with the existing record's ``Id=NNN``."""
+    """6240: name already used; Detail ends with the existing record's ``Id=NNN``.
+
+    French wording from real French companies ("Nom en double", "Ce nom existe déjà. :
+    Id=425"; reference/quickbooks-online.md, "Learned since").
+    """
     return QboFault(
         "6240",
         MSG_DUPLICATE_NAME,
         f"The name supplied already exists. Another {kind} is already using this name."
         f" : Id={existing_id}",
         "Name",
+        translations={"fr": ("Nom en double", f"Ce nom existe déjà. : Id={existing_id}")},
     )
 
 
-def stale(entity: str, object_id: str, sent: str, current: str) -> QboFault:
-    """5010: update carrying an old SyncToken."""
+#: Who "else" changed the object in a 5010 (the emulator's one company user).
+COMPANY_USER = "Demo User"
+
+
+def stale() -> QboFault:
+    """5010: update carrying an old SyncToken.
+
+    Real QuickBooks names the user who saved first and nothing else: no SyncToken,
+    ``element`` empty ("Stale Object Error : You and API API were working on this at the
+    same time. API API finished before you did, so your work was not saved.", with
+    ``'element': ''``: python-quickbooks issue #127, routablehq fork; same wording in
+    QuickBooks-V3-DotNET-SDK issue #366). The French text is a translation (a guess).
+    """
+    user = COMPANY_USER
     return QboFault(
         "5010",
         MSG_STALE,
-        f"Stale Object Error : You and another user were working on the same thing "
-        f"({entity} Id={object_id}). SyncToken {sent} is stale, current SyncToken is {current}.",
-        "SyncToken",
+        f"Stale Object Error : You and {user} were working on this at the same time. {user}"
+        " finished before you did, so your work was not saved.",
+        "",
+        translations={"fr": (
+            "Erreur d'objet périmé",
+            f"Erreur d'objet périmé : Vous et {user} travailliez sur cet élément en même temps."
+            f" {user} a terminé avant vous, votre travail n'a donc pas été enregistré.")},
+    )
+
+
+def missing_quantity(line: int, item_id: str, name: str) -> QboFault:
+    """6520: an Inventory item's line without ``Qty``.
+
+    Real wording and empty element: {"Message":"Missing Inventory Item Quantity",
+    "Detail":"Quantity required for inventory item","code":"6520","element":""}
+    (n8n-io/n8n issue #12956). The line and item that follow the Detail are the
+    emulator's addition, to name the fix.
+    """
+    return QboFault(
+        "6520",
+        "Missing Inventory Item Quantity",
+        f"Quantity required for inventory item (Line {line}: Item Id={item_id} ({name}) is an"
+        " Inventory item; supply SalesItemLineDetail.Qty)",
+        "",
     )
 
 
@@ -213,26 +264,51 @@ def system_error() -> QboFault:
     )
 
 
-def lowercase_auth_fault() -> dict[str, Any]:
-    """Body of the 401 for a missing, unknown or expired bearer token (lower-case keys)."""
+def lowercase_auth_fault(detail: str) -> dict[str, Any]:
+    """Body of the 401 for a missing, unknown or expired bearer token (lower-case keys).
+
+    Shape of real bodies (python-quickbooks issues #118 and #250, routablehq fork): the
+    error carries ``detail`` ("Malformed bearer token: too short or too long"; "Token
+    expired: ..." in QuickBooks-V3-Java-SDK #159) and ``element: null``, beside the
+    envelope's other null/empty members.
+    """
     return {
+        "warnings": None,
+        "intuitObject": None,
         "fault": {
             "error": [
                 {
                     "message": "message=AuthenticationFailed; errorCode=003200; statusCode=401",
+                    "detail": detail,
                     "code": "3200",
+                    "element": None,
                 }
             ],
             "type": "AUTHENTICATION",
-        }
+        },
+        "report": None,
+        "queryResponse": None,
+        "batchItemResponse": [],
+        "attachableResponse": [],
+        "syncErrorResponse": None,
+        "requestId": None,
+        "time": int(dt.datetime.now(dt.timezone.utc).timestamp() * 1000),
+        "status": None,
+        "cdcresponse": [],
     }
 
 
 def throttle_xml() -> bytes:
-    """Body of the 429: XML even when JSON was asked."""
+    """Body of the 429: XML even when JSON was asked.
+
+    Real body (reference/quickbooks-online.md, "Learned since"): the v3 namespace on
+    ``IntuitResponse`` and a ``<Detail>`` after the ``<Message>``.
+    """
     return (
         '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
-        f'<IntuitResponse time="{qbo_time()}"><Fault type="SERVICE"><Error code="3001">'
+        f'<IntuitResponse xmlns="http://schema.intuit.com/finance/v3" time="{qbo_time()}">'
+        '<Fault type="SERVICE"><Error code="3001">'
         "<Message>message=ThrottleExceeded; errorCode=003001; statusCode=429</Message>"
+        "<Detail>The request limit was reached.  Try again later</Detail>"
         "</Error></Fault></IntuitResponse>"
     ).encode()

@@ -20,6 +20,14 @@ from urllib.parse import parse_qs, urlencode
 
 ACCOUNTING_SCOPE = "com.intuit.quickbooks.accounting"
 REFRESH_TOKEN_LIFETIME = 8_640_000  # about 100 days, as Intuit answers
+# Every refresh token now dies five years after the user authorised the app, however often
+# it is used (Intuit's SDK release notes, e.g. QuickBooks-V3-Java-SDK v6.5.4).
+REFRESH_TOKEN_HARD_LIFETIME = 5 * 365 * 86_400
+# The header intuit-oauth 1.2.7 sends when ``include_refresh_token_hard_expires_in`` is on.
+HARD_EXPIRY_HEADER = "x-include-refresh-token-hard-expires-in"
+# invalid_grant as Intuit words it (python-quickbooks issue #397, routablehq fork).
+INVALID_REFRESH = {"error": "invalid_grant",
+                   "error_description": "Incorrect or invalid refresh token"}
 CODE_LIFETIME = 600.0  # authorisation codes are short-lived (scaled by time_scale)
 
 DISCOVERY_PATH = "/.well-known/openid_configuration"
@@ -110,6 +118,7 @@ class OAuthServer:
         self._refresh: dict[str, str] = {}  # valid refresh token -> grant id
         self._latest_refresh: str | None = None
         self._access: dict[str, _AccessToken] = {}
+        self._grant_started: dict[str, float] = {}  # grant -> when the user authorised
         self._issued: list[str] = []  # every token handed out, for leak tests
         if initial_refresh_token:
             self._refresh[initial_refresh_token] = "initial"
@@ -154,7 +163,13 @@ class OAuthServer:
             secret or "", self._client_secret
         )
 
-    def _issue(self, grant: str, old_refresh: str | None) -> dict[str, Any]:
+    def _hard_expires_in(self, grant: str) -> int:
+        """QBO seconds left before the grant's refresh tokens die for good."""
+        started = self._grant_started.setdefault(grant, self._clock())
+        return int(REFRESH_TOKEN_HARD_LIFETIME - (self._clock() - started) * self._scale)
+
+    def _issue(self, grant: str, old_refresh: str | None, include_hard_expiry: bool = False
+               ) -> dict[str, Any]:
         access = "eyJ" + secrets.token_urlsafe(32)
         self._access[access] = _AccessToken(self._clock() + self.access_token_ttl / self._scale,
                                             grant)
@@ -167,16 +182,25 @@ class OAuthServer:
             self._refresh[refresh] = grant
         self._latest_refresh = refresh
         self._issued += [access, refresh]
-        return {
+        answer: dict[str, Any] = {
             "access_token": access,
             "refresh_token": refresh,
             "expires_in": int(self.access_token_ttl),
             "x_refresh_token_expires_in": REFRESH_TOKEN_LIFETIME,
             "token_type": "bearer",
         }
+        if include_hard_expiry:
+            answer["x_refresh_token_hard_expires_in"] = self._hard_expires_in(grant)
+        return answer
 
-    def token(self, authorization: str, body: str) -> OAuthResult:
-        """Answer ``POST /oauth2/v1/tokens/bearer`` (form body, Basic client auth)."""
+    def token(self, authorization: str, body: str, *, include_hard_expiry: bool = False
+              ) -> OAuthResult:
+        """Answer ``POST /oauth2/v1/tokens/bearer`` (form body, Basic client auth).
+
+        ``include_hard_expiry``: the request carried :data:`HARD_EXPIRY_HEADER` ``true``;
+        the answer then adds ``x_refresh_token_hard_expires_in`` (seconds left before the
+        refresh token dies however often it is used). Past it, refresh is invalid_grant.
+        """
         form = {k: v[0] for k, v in parse_qs(body, keep_blank_values=True).items()}
         if not self._client_ok(authorization, form):
             return OAuthResult(401, {"error": "invalid_client"})
@@ -189,15 +213,16 @@ class OAuthServer:
                 if form.get("redirect_uri", "") != code.redirect_uri:
                     return OAuthResult(400, {"error": "invalid_grant",
                                              "error_description": "redirect_uri mismatch"})
-                return OAuthResult(200, self._issue(code.grant, None))
+                self._grant_started[code.grant] = self._clock()
+                return OAuthResult(200, self._issue(code.grant, None, include_hard_expiry))
             if grant_type == "refresh_token":
                 old = form.get("refresh_token", "")
                 if not old:
                     return OAuthResult(400, {"error": "invalid_request"})
                 grant = self._refresh.get(old)
-                if grant is None:
-                    return OAuthResult(400, {"error": "invalid_grant"})
-                return OAuthResult(200, self._issue(grant, old))
+                if grant is None or self._hard_expires_in(grant) <= 0:
+                    return OAuthResult(400, dict(INVALID_REFRESH))
+                return OAuthResult(200, self._issue(grant, old, include_hard_expiry))
         return OAuthResult(400, {"error": "unsupported_grant_type"})
 
     def revoke(self, authorization: str, token: str) -> OAuthResult:
@@ -216,12 +241,25 @@ class OAuthServer:
     # -- resource checks and controls ---------------------------------------------------
     def access_token_valid(self, authorization: str) -> bool:
         """Whether ``Authorization: Bearer <token>`` carries a live access token."""
+        return self.access_token_problem(authorization) is None
+
+    def access_token_problem(self, authorization: str) -> str | None:
+        """Why the bearer token is refused (the 401's ``detail``), None when it is live.
+
+        Wording of real 401 details: "Token expired: ..." (QuickBooks-V3-Java-SDK #159),
+        "Malformed bearer token: ..." (python-quickbooks #250, routablehq fork). The token
+        itself is never echoed (it would reach clients' logs).
+        """
         if not authorization.lower().startswith("bearer "):
-            return False
+            return "Authorization header missing or not a Bearer token"
         token = authorization[7:].strip()
         with self._lock:
             entry = self._access.get(token)
-            return entry is not None and entry.expires_at > self._clock()
+            if entry is None:
+                return "Token invalid: unknown or revoked bearer token"
+            if entry.expires_at <= self._clock():
+                return "Token expired"
+            return None
 
     def expire_access_token(self, authorization: str) -> None:
         """Make the bearer token of this request expired (fault injection)."""

@@ -1,4 +1,4 @@
-"""The QBO query language: ``SELECT * | count(*) FROM Entity [WHERE ...] [ORDERBY ...] ...``.
+"""The QBO query language: ``SELECT * | count(*) FROM Entity [WHERE ...] [ORDER[ ]BY ...] ...``.
 
 Why: the connector looks records up by natural key (Sku, Name, DisplayName, DocNumber)
 before creating them, with escaped quotes and IN lists; the grammar's corners (no OR,
@@ -148,6 +148,20 @@ class _Parser:
             return True
         return False
 
+    def order_by_words(self) -> bool:
+        """Consume ``ORDER BY`` written as two words.
+
+        QBO accepts both spellings: python-quickbooks' ``all(order_by=...)`` sends
+        ``ORDER BY`` (reference file, "Learned since").
+        """
+        first, second = self.peek(), self.tokens[min(self.i + 1, len(self.tokens) - 1)]
+        if (first.kind, second.kind) == ("ident", "ident") and (
+            str(first.value).lower(), str(second.value).lower()
+        ) == ("order", "by"):
+            self.i += 2
+            return True
+        return False
+
     def expect_keyword(self, word: str) -> None:
         if not self.keyword(word):
             raise self.fail(self.peek(), word.upper())
@@ -206,7 +220,7 @@ class _Parser:
             query.conditions.append(self.condition())
             while self.keyword("and"):
                 query.conditions.append(self.condition())
-        if self.keyword("orderby"):
+        if self.keyword("orderby") or self.order_by_words():
             query.order.append(self.order_item())
             while self.peek().kind == "punct" and self.peek().value == ",":
                 self.next()

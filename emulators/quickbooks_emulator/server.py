@@ -7,6 +7,7 @@ behaviour; the operations themselves live in :mod:`quickbooks_emulator.api`.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import secrets
 import socket
@@ -67,9 +68,9 @@ def json_reply(status: int, body: object) -> Reply:
     return Reply(status, dump(body))
 
 
-def fault_reply(fault: QboFault) -> Reply:
-    """A Fault answer."""
-    return json_reply(fault.status, fault.body())
+def fault_reply(fault: QboFault, language: str = "en") -> Reply:
+    """A Fault answer, in the company's language."""
+    return json_reply(fault.status, fault.body(language))
 
 
 class Stats(Counters):
@@ -225,7 +226,9 @@ class Handler(BaseHTTPRequestHandler):
             if fault is not None and fault.kind in ("error_before", "throttle"):
                 state.stats.add("faults_injected")
                 return _injected_error(fault) if fault.kind == "error_before" else _throttled()
-            result = state.oauth.token(authorization, body.decode("utf-8", "replace"))
+            hard_expiry = (self.headers.get(oauth.HARD_EXPIRY_HEADER) or "").strip().lower()
+            result = state.oauth.token(authorization, body.decode("utf-8", "replace"),
+                                       include_hard_expiry=hard_expiry == "true")
             return json_reply(result.status, result.body)
         if method == "POST" and path == oauth.REVOKE_PATH:
             try:
@@ -235,8 +238,9 @@ class Handler(BaseHTTPRequestHandler):
             result = state.oauth.revoke(authorization, token)
             return Reply(result.status, dump(result.body) if result.body else b"")
         if method == "GET" and path == oauth.USERINFO_PATH:
-            if not state.oauth.access_token_valid(authorization):
-                return json_reply(401, faults.lowercase_auth_fault())
+            problem = state.oauth.access_token_problem(authorization)
+            if problem is not None:
+                return json_reply(401, faults.lowercase_auth_fault(problem))
             return json_reply(200, {"sub": state.company.realm_id, "email": "demo@example.com",
                                     "emailVerified": True, "givenName": "Demo",
                                     "familyName": "User"})
@@ -255,8 +259,9 @@ class Handler(BaseHTTPRequestHandler):
             state.stats.add("faults_injected")
             if injected.kind == "expire_access_token":
                 state.oauth.expire_access_token(authorization)
-        if not state.oauth.access_token_valid(authorization):
-            return json_reply(401, faults.lowercase_auth_fault())
+        problem = state.oauth.access_token_problem(authorization)
+        if problem is not None:
+            return json_reply(401, faults.lowercase_auth_fault(problem))
         parts = [p for p in path.split("/") if p][2:]  # after v3/company
         realm, rest = parts[0], parts[1:]
         if realm != state.company.realm_id:
@@ -290,7 +295,7 @@ class Handler(BaseHTTPRequestHandler):
             return fault_reply(faults.QboFault(
                 "6000", faults.MSG_BUSINESS,
                 f"Business Validation Error: requestid must have 1 to {limit} characters,"
-                f" got {len(request_id)}", "requestid"))
+                f" got {len(request_id)}", "requestid"), state.company.language)
         key = (state.company.realm_id, request_id)
         with state.replay_lock(key):
             stored = state.stored_reply(key)
@@ -345,7 +350,7 @@ class Handler(BaseHTTPRequestHandler):
             state.stats.add("create" if created else "update")
             return json_reply(200, {spec.name: record, "time": qbo_time()})
         except QboFault as fault:
-            return fault_reply(fault)
+            return fault_reply(fault, state.company.language)
 
     def _read(self, entity: str, rest: list[str]) -> dict[str, Any]:
         state = self.server.state
@@ -405,6 +410,11 @@ class Handler(BaseHTTPRequestHandler):
                         path_contains=str(payload.get("path_contains", "")),
                         status=int(payload.get("status", 502)))
                 return json_reply(200, {"ok": True})
+            if method == "POST" and parts == ["clock"]:
+                # Pins "now" (an ISO time with offset) so clients over HTTP can test the
+                # company's day; {"now": null} goes back to the real clock.
+                emulator.set_clock(_fixed_clock(payload.get("now")))
+                return json_reply(200, {"ok": True})
             if method == "POST" and parts == ["revoke-refresh-tokens"]:
                 emulator.revoke_refresh_tokens()
                 return json_reply(200, {"ok": True})
@@ -418,10 +428,20 @@ class Handler(BaseHTTPRequestHandler):
                 if method == "POST":
                     return json_reply(200, emulator.add_entity(entity, payload))
         except QboFault as fault:
-            return fault_reply(fault)
+            return fault_reply(fault, self.server.state.company.language)
         except (KeyError, ValueError, LookupError) as exc:
             return json_reply(400, {"error": str(exc)})
         return json_reply(404, {"error": f"unknown admin endpoint {method} {path}"})
+
+
+def _fixed_clock(now: Any) -> Callable[[], dt.datetime]:
+    """A clock that always says ``now`` (ISO time with offset), or the real UTC clock."""
+    if now is None:
+        return lambda: dt.datetime.now(dt.timezone.utc)
+    fixed = dt.datetime.fromisoformat(str(now))
+    if fixed.tzinfo is None:
+        raise ValueError("'now' needs an offset, e.g. 2026-03-31T22:30:00+00:00")
+    return lambda: fixed
 
 
 class EmulatorHTTPServer(ThreadingHTTPServer):

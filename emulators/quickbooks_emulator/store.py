@@ -7,15 +7,22 @@ same data under one lock, and so that batch "snapshot" visibility is easy to exp
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from .entities import NAME_LIST_ENTITIES
 from .faults import qbo_time
 from .indexes import QUERY_INDEXED_FIELDS, FieldIndex, UniqueIndex
+from .localization import LANGUAGES, default_language
 
+#: The company's time zone per country (guess for multi-zone countries: Intuit's sandbox
+#: companies are US Pacific). QuickBooks dates transactions by this calendar.
+COUNTRY_ZONES = {"FR": "Europe/Paris", "US": "America/Los_Angeles", "GB": "Europe/London",
+                 "CA": "America/Toronto"}
 HOME_CURRENCY = {"FR": ("EUR", "Euro"), "US": ("USD", "United States Dollar"),
                  "GB": ("GBP", "British Pound Sterling"), "CA": ("CAD", "Canadian Dollar")}
 
@@ -57,15 +64,25 @@ class Company:
     Args:
         realm_id: Company id.
         country: Two-letter country; non-US companies require tax codes on lines.
+        language: Language of Fault texts (``en``/``fr``); None: the country's (French
+            for FR, see :mod:`quickbooks_emulator.localization`).
+        multicurrency: Whether multicurrency is on (Preferences.CurrencyPrefs).
     """
 
-    def __init__(self, realm_id: str, country: str = "FR") -> None:
+    def __init__(self, realm_id: str, country: str = "FR", language: str | None = None,
+                 multicurrency: bool = False) -> None:
         self.realm_id = realm_id
         self.country = country.upper()
+        self.language = language or default_language(self.country)
+        if self.language not in LANGUAGES:
+            raise ValueError(f"language must be one of {', '.join(LANGUAGES)}, got {language}")
         currency = HOME_CURRENCY.get(self.country, ("EUR", "Euro"))
         self.home_currency: str = currency[0]
         self.home_currency_name: str = currency[1]
-        self.multicurrency = False
+        self.multicurrency = multicurrency
+        self.timezone_name = COUNTRY_ZONES.get(self.country, "UTC")
+        #: "Now" (UTC); tests replace it to pin the day.
+        self.clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.timezone.utc)
         self.lock = threading.RLock()
         self.records: dict[str, dict[str, dict[str, Any]]] = {}
         self._next_id = 100
@@ -77,6 +94,10 @@ class Company:
         #: entity -> Id -> what change data capture lists for a deleted object.
         self._tombstones: dict[str, dict[str, dict[str, Any]]] = {}
         self._seed()
+
+    def today(self) -> str:
+        """Today in the company's time zone (``YYYY-MM-DD``): the default ``TxnDate``."""
+        return self.clock().astimezone(ZoneInfo(self.timezone_name)).date().isoformat()
 
     # -- basic record access -------------------------------------------------------
     def table(self, entity: str) -> dict[str, dict[str, Any]]:
@@ -296,7 +317,7 @@ class Company:
             "CompanyAddr": {"Id": "1", "Line1": "12 rue de la Paix", "City": "Paris",
                             "PostalCode": "75002", "Country": self.country},
             "Country": self.country, "SupportedLanguages": "fr",
-            "DefaultTimeZone": "Europe/Paris", "FiscalYearStartMonth": "January",
+            "DefaultTimeZone": self.timezone_name, "FiscalYearStartMonth": "January",
             "CompanyStartDate": "2024-01-01",
             "NameValue": [{"Name": "OfferingSku", "Value": "QuickBooks Online Plus"}],
         })

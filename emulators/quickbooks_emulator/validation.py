@@ -13,26 +13,26 @@ DocNumber 6140; inventory line without Qty 6520.
 from __future__ import annotations
 
 import copy
-import datetime as dt
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from . import faults
+from . import faults, payload_rules
 from .entities import (
     ADDRESS_FIELDS,
     DISCOUNT_LINE_FIELDS,
     LINE_FIELDS,
     NAME_LIST_ENTITIES,
-    REF_FIELDS,
     SALES_ITEM_LINE_FIELDS,
     SPECS,
     TXN_TAX_FIELDS,
 )
 from .faults import QboFault
+from .readers import check_fields, ref_value, to_bool, to_date, to_decimal, to_string
 from .store import View
+from .tax import sales_tax
 
 CENT = Decimal("0.01")
 ITEM_TYPES = ("Inventory", "NonInventory", "Service")
@@ -54,66 +54,6 @@ class WriteOptions:
     """Request options that change validation (``include=allowduplicatedocnum``)."""
 
     allow_duplicate_docnum: bool = False
-
-
-# -- primitive readers -----------------------------------------------------------------
-def check_fields(obj: dict[str, Any], allowed: Iterable[str], cls: str, prefix: str = "") -> None:
-    """Raise 2010 for the first property QBO does not know."""
-    allowed_set = set(allowed)
-    for key in obj:
-        if key not in allowed_set:
-            raise faults.unsupported_property(prefix + key, cls)
-
-
-def to_decimal(field: str, value: object) -> Decimal:
-    """Read a JSON number (or numeric string, as Jackson does) exactly."""
-    if isinstance(value, bool) or value is None:
-        raise faults.invalid_value(field, value, "a number is expected")
-    try:
-        number = Decimal(str(value))
-    except InvalidOperation:
-        raise faults.invalid_value(field, value, "a number is expected") from None
-    if not number.is_finite():
-        raise faults.invalid_value(field, value, "a finite number is expected")
-    return number
-
-
-def to_bool(field: str, value: object) -> bool:
-    """Read a JSON boolean (``"true"``/``"false"`` strings are accepted, as Jackson does)."""
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, str) and value.lower() in ("true", "false"):
-        return value.lower() == "true"
-    raise faults.invalid_value(field, value, "true or false is expected")
-
-
-def to_string(field: str, value: object, maximum: int) -> str:
-    """Read a string (numbers are coerced, as Jackson does) and enforce its length (2050)."""
-    if isinstance(value, bool) or not isinstance(value, str | int | Decimal | float):
-        raise faults.invalid_value(field, value, "a string is expected")
-    text = str(value)
-    if len(text) > maximum:
-        raise faults.string_length(field, maximum, len(text))
-    return text
-
-
-def to_date(field: str, value: object) -> str:
-    """Read a ``YYYY-MM-DD`` date."""
-    text = to_string(field, value, 30)
-    try:
-        return dt.date.fromisoformat(text[:10]).isoformat()
-    except ValueError:
-        raise faults.invalid_value(field, value, "a date YYYY-MM-DD is expected") from None
-
-
-def ref_value(field: str, value: object) -> str:
-    """Read a reference object ``{"value": "..", "name": ".."}`` and return its value."""
-    if not isinstance(value, dict):
-        raise faults.invalid_value(field, value, 'a reference object {"value": "<Id>"} is expected')
-    check_fields(value, REF_FIELDS, "ReferenceType", field + ".")
-    if value.get("value") in (None, ""):
-        raise faults.required(field + ".value")
-    return to_string(field + ".value", value["value"], 100)
 
 
 def name_chars(field: str, text: str) -> None:
@@ -412,9 +352,7 @@ def _sales_line(i: int, line: dict[str, Any], view: View) -> tuple[dict[str, Any
     price = (_money(field + ".UnitPrice", detail["UnitPrice"])
              if detail.get("UnitPrice") is not None else None)
     if item.get("Type") == "Inventory" and qty is None:
-        raise QboFault("6520", "Quantity is required for an inventory item",
-                       f"Line {i}: Item Id={item_id} ({item['Name']}) is an Inventory item;"
-                       " supply SalesItemLineDetail.Qty", field + ".Qty")
+        raise faults.missing_quantity(i, item_id, item["Name"])
     if qty is not None and price is not None:
         expected = (qty * price).quantize(CENT, rounding=ROUND_HALF_UP)
         if amount != expected:
@@ -513,7 +451,7 @@ def validate_sales_txn(entity: str, payload: dict[str, Any], view: View,
                         f" TxnType={entity} with TxnId={other_id}", "DocNumber")
     else:
         rec.pop("DocNumber", None)
-    today = dt.datetime.now(dt.timezone.utc).date().isoformat()
+    today = company.today()  # the company's calendar day, not UTC's (README: TxnDate)
     rec["TxnDate"] = to_date("TxnDate", rec["TxnDate"]) if rec.get("TxnDate") else today
     for key in ("DueDate", "ShipDate"):
         if rec.get(key):
@@ -614,14 +552,7 @@ def validate_sales_txn(entity: str, payload: dict[str, Any], view: View,
     if tax_detail.get("TxnTaxCodeRef") is not None:
         tax_detail["TxnTaxCodeRef"] = _tax_code_ref("TxnTaxDetail.TxnTaxCodeRef",
                                                     tax_detail["TxnTaxCodeRef"], view)
-    if tax_detail.get("TotalTax") is not None:
-        total_tax = _money("TxnTaxDetail.TotalTax", tax_detail["TotalTax"]).quantize(
-            CENT, rounding=ROUND_HALF_UP)
-        tax_detail.setdefault("TaxLine", [])
-    else:
-        total_tax, tax_lines = _computed_tax(tax_base, view)
-        tax_detail["TaxLine"] = tax_lines
-    tax_detail["TotalTax"] = total_tax
+    total_tax = sales_tax(tax_detail, tax_base, calc, view)
 
     for n, new_line in enumerate(out_lines, start=1):
         new_line["Id"] = str(n)
@@ -649,27 +580,6 @@ def validate_sales_txn(entity: str, payload: dict[str, Any], view: View,
     return rec
 
 
-def _computed_tax(tax_base: dict[str, Decimal], view: View) -> tuple[Decimal,
-                                                                      list[dict[str, Any]]]:
-    """Tax QBO would compute from the lines' tax codes when no TotalTax is supplied."""
-    total = Decimal(0)
-    tax_lines: list[dict[str, Any]] = []
-    for code, base in tax_base.items():
-        tax_code = view.company.get("TaxCode", code)
-        if tax_code is None:
-            continue
-        for rate_detail in tax_code.get("SalesTaxRateList", {}).get("TaxRateDetail", []):
-            rate_id = rate_detail["TaxRateRef"]["value"]
-            rate = (view.company.get("TaxRate", rate_id) or {}).get("RateValue", Decimal(0))
-            amount = (base * Decimal(rate) / 100).quantize(CENT, rounding=ROUND_HALF_UP)
-            total += amount
-            tax_lines.append({"Amount": amount, "DetailType": "TaxLineDetail",
-                              "TaxLineDetail": {"TaxRateRef": {"value": rate_id},
-                                                "PercentBased": True, "TaxPercent": rate,
-                                                "NetAmountTaxable": base}})
-    return total, tax_lines
-
-
 # -- dispatcher ------------------------------------------------------------------------
 def validate(entity: str, payload: dict[str, Any], view: View, existing: dict[str, Any] | None,
              options: WriteOptions) -> dict[str, Any]:
@@ -680,9 +590,12 @@ def validate(entity: str, payload: dict[str, Any], view: View, existing: dict[st
     if entity == "Item":
         return validate_item(payload, view, existing)
     if entity in NAME_LIST_ENTITIES:
-        return validate_name_list(entity, payload, view, existing)
+        return payload_rules.party_currency(
+            validate_name_list(entity, payload, view, existing), payload, view)
     if entity in ("Invoice", "CreditMemo"):
-        return validate_sales_txn(entity, payload, view, existing, options)
+        payload = payload_rules.sales_payload(payload)
+        return payload_rules.document_currency(
+            validate_sales_txn(entity, payload, view, existing, options), payload, view)
     rec = strip_read_only(payload)  # seeded reference data (Account, TaxCode, ...)
     if entity in ("Account", "TaxCode", "TaxRate"):
         if not rec.get("Name"):

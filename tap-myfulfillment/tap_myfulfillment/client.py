@@ -19,6 +19,7 @@ hooks:
 from __future__ import annotations
 
 import random
+import time
 import typing as t
 from decimal import Decimal
 
@@ -30,12 +31,19 @@ from typing_extensions import override
 from tap_myfulfillment.errors import (
     CREDENTIALS_HINT,
     ListingChangedError,
+    ListingPageError,
     MyFulfillmentAuthError,
     UnauthorizedError,
     raise_for_response,
 )
-from tap_myfulfillment.normalize import RecordFormatError, conform_record, parse_timestamp
-from tap_myfulfillment.pagination import MyFulfillmentPaginator, page_total
+from tap_myfulfillment.marks import Problem, attach
+from tap_myfulfillment.normalize import (
+    RecordFormatError,
+    conform_record,
+    missing_required,
+    parse_timestamp,
+)
+from tap_myfulfillment.pagination import SHRUNK, MyFulfillmentPaginator, page_fault, page_total
 from tap_myfulfillment.resend import emit_resent
 from tap_myfulfillment.spool import ReverseSpool
 
@@ -57,6 +65,10 @@ PAGE_OVERLAP = 2
 
 #: Full reads of a listing attempted when its pages stop joining up.
 MAX_SCAN_ATTEMPTS = 3
+
+#: Requests of one page, the first included, while it disagrees with its
+#: ``meta.total`` (waits follow the retry backoff: about 1, 2, 4 s by default).
+PAGE_TRIES = 4
 
 #: The listing order: newest first, ties broken by id so pages are stable.
 LISTING_SORTS: tuple[tuple[str, str], ...] = (("updated_at", "desc"), ("id", "desc"))
@@ -275,18 +287,38 @@ class MyFulfillmentStream(RESTStream[int]):
     def transform(self, raw: dict[str, t.Any]) -> dict[str, t.Any] | None:
         """Turn one raw API record into a contract record (None to drop it).
 
+        A field that cannot be normalised becomes null and is listed in the
+        record's ``normalization_errors`` (see ``tap_myfulfillment.marks``), so one
+        malformed document does not stop the stream. Only an unreadable
+        ``updated_at`` still stops it: the record could not be placed against the
+        bookmark, so the bookmark could pass it for good.
+
         Args:
             raw: The record as received.
 
         Returns:
             The normalised record.
+
+        Raises:
+            RecordFormatError: ``updated_at`` cannot be read.
         """
-        return conform_record(
-            raw,
-            self.source_schema or self.schema,
-            stream=self.name,
-            key_field=self.boundary_key,
+        schema = self.source_schema or self.schema
+        problems: list[Problem] = []
+        record = conform_record(
+            raw, schema, stream=self.name, key_field=self.boundary_key, problems=problems
         )
+        bookmark_field = self.replication_key or "updated_at"
+        for problem in problems:
+            if problem.field == bookmark_field:
+                msg = (
+                    f"{self.name} record {self.boundary_key}={raw.get(self.boundary_key)!r}, "
+                    f"field {bookmark_field}: {problem.reason}; the stream stops because the "
+                    "record cannot be placed against the bookmark"
+                )
+                raise RecordFormatError(msg, reason=problem.reason)
+        skip = {self.boundary_key, bookmark_field, "customer_key", *self.primary_keys}
+        problems += missing_required(record, raw, schema, skip=skip)
+        return attach(record, problems)
 
     def boundary_value(self, record: dict[str, t.Any]) -> str:
         """Identify a record for the same-second bookmark rule.
@@ -298,6 +330,20 @@ class MyFulfillmentStream(RESTStream[int]):
             The value of ``boundary_key``.
         """
         return str(record.get(self.boundary_key))
+
+    def finish(self, record: dict[str, t.Any], context: Context | None) -> dict[str, t.Any]:
+        """Complete a record just before it is emitted (see ``CreditMemosStream``).
+
+        Runs only for the records the run emits, never for those the read skips.
+
+        Args:
+            record: A record read back from the spool.
+            context: Stream context.
+
+        Returns:
+            The record, unchanged by default.
+        """
+        return record
 
     def start_dedupe(self) -> None:
         """Reset per-run duplicate tracking (see ``CustomersStream``)."""
@@ -339,19 +385,22 @@ class MyFulfillmentStream(RESTStream[int]):
             raise RecordFormatError(msg)
         return parse_timestamp(value, where=f"{where}, field updated_at")
 
-    def _send(self, context: Context | None, params: dict[str, t.Any]) -> requests.Response:
+    def _send(
+        self, context: Context | None, params: dict[str, t.Any], path: str | None = None
+    ) -> requests.Response:
         """Send one GET of the listing with retries, re-login and request metrics.
 
         Args:
             context: Stream context.
             params: Query parameters.
+            path: Another endpoint than the stream's (e.g. a lookup).
 
         Returns:
             The successful response.
         """
         prepared = self.build_prepared_request(
             method=self.http_method,
-            url=self.get_url(context),
+            url=self.url_base + path if path else self.get_url(context),
             params=params,
             headers=self.http_headers,
         )
@@ -360,7 +409,7 @@ class MyFulfillmentStream(RESTStream[int]):
         return response
 
     def _pages(self, context: Context | None) -> t.Iterator[tuple[list[dict], bool]]:
-        """Read the listing page by page, newest first.
+        """Read the listing page by page, newest first, each page checked first.
 
         Args:
             context: Stream context.
@@ -369,17 +418,71 @@ class MyFulfillmentStream(RESTStream[int]):
             Each non-empty page's raw records, and whether more pages follow.
         """
         paginator = self.get_new_paginator()
+        reference: int | None = None
         with self.get_http_request_counter() as counter:
             counter.with_context(context)
             while not paginator.finished:
                 params = self.get_url_params(context, paginator.current_value)
-                response = self._send(context, params)
-                counter.increment()
-                rows = list(self.parse_response(response))
+                response, rows, total = self._checked_page(context, params, reference, counter)
                 if not rows:
                     return
+                reference = total if total is not None else reference
                 paginator.advance(response)
                 yield rows, not paginator.finished
+
+    def _checked_page(
+        self,
+        context: Context | None,
+        params: dict[str, t.Any],
+        reference: int | None,
+        counter: t.Any,
+    ) -> tuple[requests.Response, list[dict], int | None]:
+        """Get one page; ask again (with backoff) while it disagrees with its total.
+
+        See ``pagination.page_fault`` for what is checked. A page that stays
+        empty or short fails the stream (``ListingPageError``); a total that
+        stays lower makes the whole listing be read again (the listing changed).
+        Nothing of the stream has been emitted at that point, so its bookmark
+        does not move.
+
+        Returns:
+            The response, its records and its ``meta.total``.
+
+        Raises:
+            ListingPageError: the page stayed empty or short.
+            _ListingShiftedError: the total stayed lower than at the start of the read.
+        """
+        offset, limit = int(params["offset"]), int(params["limit"])
+        waited = 0.0
+        for attempt in range(1, PAGE_TRIES + 1):
+            response = self._send(context, params)
+            counter.increment()
+            rows = list(self.parse_response(response))
+            total = page_total(response)
+            fault = page_fault(offset, limit, len(rows), total, reference)
+            if fault is None:
+                return response, rows, total
+            kind, what = fault
+            where = f"the page at offset {offset} (limit {limit}) of {self.path} {what}"
+            if attempt < PAGE_TRIES:
+                wait = self.backoff_jitter(
+                    min(self.retry_base_seconds * 2 ** (attempt - 1), self.retry_max_seconds)
+                )
+                self.logger.warning(
+                    "%s: %s; asking again in %.1f s (try %d of %d)",
+                    self.name, where, wait, attempt + 1, PAGE_TRIES,
+                )
+                time.sleep(wait)
+                waited += wait
+        if kind == SHRUNK:
+            raise _ListingShiftedError(f"{where}, {PAGE_TRIES} times")
+        msg = (
+            f"{self.name}: {where}, {PAGE_TRIES} times over {waited:.0f} s. Nothing of "
+            f"{self.name} was emitted and its bookmark did not move, so the records after "
+            "this page are not lost; run the sync again later, and if this persists, report "
+            "this message to Boostmyshop (the listing and its meta.total disagree)"
+        )
+        raise ListingPageError(msg)
 
     def _server_sorts(self, context: Context | None, newest_id: str, oldest: dt.datetime) -> bool:
         """Check, once per endpoint and run, that the server honours the sort.
@@ -584,4 +687,4 @@ class MyFulfillmentStream(RESTStream[int]):
                 keys = []
             keys.append(key)
             state[EMITTED_AT_BOOKMARK] = keys
-            yield record
+            yield self.finish(record, context)

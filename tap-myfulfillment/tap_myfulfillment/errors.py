@@ -139,3 +139,11 @@ class ListingChangedError(FatalAPIError):
     Raised before any record of the stream is emitted, so the bookmark does not
     move and the next run reads the same range again.
     """
+
+
+class ListingPageError(FatalAPIError):
+    """A page of a listing stayed empty or short before its ``meta.total``, retries included.
+
+    Raised before any record of the stream is emitted, so the bookmark does not
+    move past the records that page should have held.
+    """

@@ -14,12 +14,22 @@ import datetime as dt
 import decimal
 import typing as t
 
+from tap_myfulfillment.marks import Problem
+
 _UTC = dt.timezone.utc
-_GUEST_IDS = frozenset({"", "0"})
 
 
 class RecordFormatError(ValueError):
-    """A field cannot be converted to the type its schema declares."""
+    """A field cannot be converted to the type its schema declares.
+
+    ``reason`` is the message without the record and field label, for
+    ``normalization_errors`` (see ``tap_myfulfillment.marks``).
+    """
+
+    def __init__(self, message: str, *, reason: str | None = None) -> None:
+        """The full message, and the reason alone."""
+        super().__init__(message)
+        self.reason = reason or message
 
 
 def _types(schema: t.Mapping[str, t.Any]) -> set[str]:
@@ -59,8 +69,8 @@ def to_decimal(value: t.Any, *, where: str) -> decimal.Decimal | int | None:
     except decimal.InvalidOperation:
         number = None
     if number is None or not number.is_finite():
-        msg = f"{where}: {value!r} is not a decimal number; fix the value in myFulfillment"
-        raise RecordFormatError(msg)
+        reason = f"{value!r} is not a decimal number; fix the value in myFulfillment"
+        raise RecordFormatError(f"{where}: {reason}", reason=reason)
     return number
 
 
@@ -109,11 +119,11 @@ def parse_timestamp(value: t.Any, *, where: str) -> dt.datetime:
         try:
             parsed = dt.datetime.fromisoformat(text)
         except ValueError:
-            msg = (
-                f"{where}: {value!r} is not a timestamp "
+            reason = (
+                f"{value!r} is not a timestamp "
                 "(expected 'YYYY-MM-DD HH:MM:SS' in UTC); fix the value in myFulfillment"
             )
-            raise RecordFormatError(msg) from None
+            raise RecordFormatError(f"{where}: {reason}", reason=reason) from None
     if parsed.tzinfo is None:
         return parsed.replace(tzinfo=_UTC)
     return parsed.astimezone(_UTC)
@@ -127,27 +137,64 @@ def _to_string(value: t.Any) -> t.Any:
     return value
 
 
-def conform(value: t.Any, schema: t.Mapping[str, t.Any], *, where: str) -> t.Any:
+def _join(path: str, key: str) -> str:
+    return f"{path}.{key}" if path else key
+
+
+def conform(
+    value: t.Any,
+    schema: t.Mapping[str, t.Any],
+    *,
+    where: str,
+    problems: list[Problem] | None = None,
+    path: str = "",
+) -> t.Any:
     """Convert one value (recursively) to the types its JSON schema declares.
 
     Unknown properties are kept (singer-sdk drops and reports them later), missing
-    ones are not added, and empty strings for numbers and timestamps become null.
+    ones are not added, and empty strings for numbers, timestamps and objects
+    become null (an empty array for arrays).
 
     Args:
         value: The raw value from the API.
         schema: The JSON schema of the value.
         where: Record and field path, for error messages.
+        problems: Where to note a value that cannot be converted (it becomes
+            null); without it, such a value raises ``RecordFormatError``.
+        path: The value's path in the record (``items[2].price``), for ``problems``.
 
     Returns:
         The converted value.
+
+    Raises:
+        RecordFormatError: a value cannot be converted and ``problems`` is None.
     """
     if value is None:
         return None
     types = _types(schema)
+    try:
+        return _conform(value, schema, types, where=where, problems=problems, path=path)
+    except RecordFormatError as error:
+        if problems is None:
+            raise
+        problems.append(Problem.of(path, error.reason, value))
+        return None
+
+
+def _conform(
+    value: t.Any,
+    schema: t.Mapping[str, t.Any],
+    types: set[str],
+    *,
+    where: str,
+    problems: list[Problem] | None,
+    path: str,
+) -> t.Any:
     if "object" in types and isinstance(value, dict):
         properties = schema.get("properties", {})
         return {
-            key: conform(item, properties[key], where=f"{where}.{key}")
+            key: conform(item, properties[key], where=f"{where}.{key}", problems=problems,
+                         path=_join(path, key))
             if key in properties
             else item
             for key, item in value.items()
@@ -155,18 +202,31 @@ def conform(value: t.Any, schema: t.Mapping[str, t.Any], *, where: str) -> t.Any
     if "array" in types and isinstance(value, list):
         item_schema = schema.get("items", {})
         return [
-            conform(item, item_schema, where=f"{where}[{index}]")
+            conform(item, item_schema, where=f"{where}[{index}]", problems=problems,
+                    path=f"{path}[{index}]")
             for index, item in enumerate(value)
         ]
-    if "array" in types and isinstance(value, str) and not value.strip():
-        return []
+    if types & {"array", "object"} and isinstance(value, str) and not value.strip():
+        return [] if "array" in types else None
+    if types & {"array", "object"} and not types & {"string", "number", "integer", "boolean"}:
+        shape = "a list" if "array" in types else "an object"
+        reason = f"{value!r} is not {shape}; fix the value in myFulfillment"
+        raise RecordFormatError(f"{where}: {reason}", reason=reason)
     if types & {"number", "integer"} and "string" not in types:
         return to_decimal(value, where=where)
     if "string" in types and schema.get("format") == "date-time":
         return to_utc_iso(value, where=where)
     if "string" in types:
+        if isinstance(value, (dict, list)):
+            reason = f"{_short(value)} is not text; fix the value in myFulfillment"
+            raise RecordFormatError(f"{where}: {reason}", reason=reason)
         return _to_string(value)
     return value
+
+
+def _short(value: t.Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
 
 
 def conform_record(
@@ -175,6 +235,7 @@ def conform_record(
     *,
     stream: str,
     key_field: str,
+    problems: list[Problem] | None = None,
 ) -> dict[str, t.Any]:
     """Conform a whole record, naming the stream and record in any error.
 
@@ -183,6 +244,7 @@ def conform_record(
         schema: The stream's JSON schema.
         stream: Stream name, for error messages.
         key_field: Field identifying the record in error messages.
+        problems: Where to note the fields that cannot be converted (see ``conform``).
 
     Returns:
         The converted record.
@@ -190,65 +252,43 @@ def conform_record(
     label = f"{stream} record {key_field}={record.get(key_field)!r}, field "
     properties = schema.get("properties", {})
     return {
-        key: conform(value, properties[key], where=f"{label}{key}") if key in properties else value
+        key: conform(value, properties[key], where=f"{label}{key}", problems=problems, path=key)
+        if key in properties
+        else value
         for key, value in record.items()
     }
 
 
-def customer_key(record: t.Mapping[str, t.Any], *, where: str) -> str:
-    """Compute the key shared by ``customers``, ``orders``, ``invoices`` and ``credit_memos``.
+def missing_required(
+    record: dict[str, t.Any],
+    raw: t.Mapping[str, t.Any],
+    schema: t.Mapping[str, t.Any],
+    *,
+    skip: t.Collection[str],
+) -> list[Problem]:
+    """Note required fields the source left empty, and set them to null.
 
-    Registered customers are keyed by their ``customer_id``; guests (no id, or
-    ``0``) by ``guest:`` + their lower-cased email, so one guest buying twice is
-    one customer.
-
-    Args:
-        record: An order, invoice or credit memo.
-        where: Record label for the error message.
-
-    Returns:
-        The customer key.
-
-    Raises:
-        RecordFormatError: neither a customer id nor an email is present.
-    """
-    customer_id = record.get("customer_id")
-    if customer_id is not None and str(customer_id).strip() not in _GUEST_IDS:
-        return str(customer_id).strip()
-    email = record.get("customer_email")
-    if isinstance(email, str) and email.strip():
-        return "guest:" + email.strip().lower()
-    msg = (
-        f"{where}: neither `customer_id` nor `customer_email` is set, so the customer "
-        "cannot be identified; add the customer's email to the document in myFulfillment"
-    )
-    raise RecordFormatError(msg)
-
-
-def customer_from_order(order: t.Mapping[str, t.Any]) -> dict[str, t.Any]:
-    """Build a ``customers`` record from a normalised order carrying ``customer_key``.
-
-    Names fall back to the billing address when the order has no customer names;
-    the phone is the billing telephone.
+    A record missing a required field would fail the target's schema validation
+    and stop the whole feed; with the field present (null, which the schema
+    allows) and the problem noted, the target rejects this record alone.
 
     Args:
-        order: A normalised sales order with ``customer_key``.
+        record: The conformed record (changed in place).
+        raw: The record as received, for the raw value.
+        schema: The schema the record was conformed to.
+        skip: Required fields not to check here (keys, the bookmark field, and
+            fields computed later).
 
     Returns:
-        The customer record (fields of the record contract).
+        One problem per required field that is missing or empty.
     """
-    billing = order.get("billing_address") or {}
-    key = order["customer_key"]
-    email = order.get("customer_email")
-    return {
-        "customer_key": key,
-        "customer_id": None if key.startswith("guest:") else key,
-        "email": email.strip() if isinstance(email, str) and email.strip() else None,
-        "firstname": order.get("customer_firstname") or billing.get("firstname"),
-        "lastname": order.get("customer_lastname") or billing.get("lastname"),
-        "company": billing.get("company") or None,
-        "phone": billing.get("telephone") or None,
-        "billing_address": dict(billing) if billing else None,
-        "currency": order.get("currency"),
-        "updated_at": order.get("updated_at"),
-    }
+    problems = []
+    for name in schema.get("required", []):
+        if name in skip or record.get(name) not in (None, ""):
+            continue
+        record[name] = None
+        if raw.get(name) in (None, ""):  # a value that failed to convert is noted already
+            problems.append(Problem.of(
+                name, f"`{name}` is missing in the source document; add it in myFulfillment",
+                raw.get(name)))
+    return problems

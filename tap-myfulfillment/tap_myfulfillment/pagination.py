@@ -93,3 +93,45 @@ class MyFulfillmentPaginator(OffsetPaginator):
         body = response.json()
         data = body.get("data") if isinstance(body, dict) else None
         return isinstance(data, list) and len(data) >= self.page_size
+
+
+#: What can be wrong with a page: its total fell, or it holds fewer records than its total says.
+SHRUNK, EMPTY, SHORT = "shrunk", "empty", "short"
+
+
+def page_fault(
+    offset: int, limit: int, rows: int, total: int | None, reference: int | None
+) -> tuple[str, str] | None:
+    """Tell what is wrong with a page, if anything, before its records are used.
+
+    A page is trusted when it holds every record its own ``meta.total`` says
+    lies at its offset (``min(limit, total - offset)``), and when that total is
+    not lower than the one the read started with. An empty or short page before
+    the total would otherwise end the read early, and a lower total would make
+    the paging stop early: either way, the records after that page would never
+    be read and the bookmark would pass them for good. A higher total is fine:
+    records entering a newest-first listing (new orders during a long read)
+    shift the others down, which only repeats records; and a total that is
+    wrongly high shows up as an empty page further on.
+
+    Args:
+        offset: The page's offset.
+        limit: The page's limit.
+        rows: Records in the page.
+        total: The page's ``meta.total`` (None when the server sends none:
+            nothing can be checked, a short page then ends the listing).
+        reference: The total of the previous pages of this read (None on the first).
+
+    Returns:
+        ``(kind, description)`` with kind ``SHRUNK``, ``EMPTY`` or ``SHORT``, or None.
+    """
+    if total is None:
+        return None
+    if reference is not None and total < reference:
+        return SHRUNK, f"says meta.total is {total} where the previous pages said {reference}"
+    expected = min(limit, total - offset)
+    if expected <= 0 or rows >= expected:
+        return None
+    if rows == 0:
+        return EMPTY, f"came back empty although meta.total is {total} ({expected} expected)"
+    return SHORT, f"held {rows} records although meta.total is {total} ({expected} expected)"

@@ -3,11 +3,19 @@
 Money and quantities are ``number`` (emitted as exact ``Decimal``), ids and
 codes are ``string``, timestamps are ``date-time`` (ISO 8601 UTC). Shared pieces
 (addresses, line items) are defined once and reused.
+
+Every stream declares ``normalization_errors`` (see ``tap_myfulfillment.marks``).
+Required document fields that the source may leave empty or unreadable
+(``increment_id``, ``created_at``, ``grand_total``, ``items``) are nullable, so
+that such a record, marked, still passes the target's schema validation and is
+rejected there alone instead of stopping the feed.
 """
 
 from __future__ import annotations
 
 from singer_sdk import typing as th
+
+from tap_myfulfillment import marks
 
 ADDRESS = th.ObjectType(
     th.Property("firstname", th.StringType),
@@ -63,6 +71,7 @@ PRODUCT = th.PropertiesList(
     th.Property("qty", th.NumberType, description="Physical quantity, all warehouses"),
     th.Property("created_at", th.DateTimeType),
     th.Property("updated_at", th.DateTimeType, required=True),
+    marks.PROPERTY,
 ).to_dict()
 
 _CUSTOMER_FIELDS = (
@@ -94,6 +103,7 @@ ORDER = th.PropertiesList(
     th.Property("discount_amount", th.NumberType),
     th.Property("grand_total", th.NumberType),
     th.Property("items", th.ArrayType(ORDER_ITEM)),
+    marks.PROPERTY,
 ).to_dict()
 
 CUSTOMER = th.PropertiesList(
@@ -112,15 +122,16 @@ CUSTOMER = th.PropertiesList(
     th.Property("billing_address", ADDRESS),
     th.Property("currency", th.StringType),
     th.Property("updated_at", th.DateTimeType, required=True, description="Of the latest order"),
+    marks.PROPERTY,
 ).to_dict()
 
 _DOCUMENT_FIELDS = (
     th.Property("id", th.StringType, required=True),
-    th.Property("increment_id", th.StringType, required=True),
+    th.Property("increment_id", th.StringType, required=True, nullable=True),
     th.Property("order_id", th.StringType),
     th.Property("order_increment_id", th.StringType),
     th.Property("state", th.StringType, description="open | paid | canceled"),
-    th.Property("created_at", th.DateTimeType, required=True),
+    th.Property("created_at", th.DateTimeType, required=True, nullable=True),
     th.Property("updated_at", th.DateTimeType, required=True),
     th.Property("currency", th.StringType),
     *_CUSTOMER_FIELDS,
@@ -130,8 +141,9 @@ _DOCUMENT_FIELDS = (
     th.Property("shipping_amount", th.NumberType),
     th.Property("shipping_tax_amount", th.NumberType),
     th.Property("discount_amount", th.NumberType),
-    th.Property("grand_total", th.NumberType, required=True),
-    th.Property("items", th.ArrayType(DOCUMENT_ITEM), required=True),
+    th.Property("grand_total", th.NumberType, required=True, nullable=True),
+    th.Property("items", th.ArrayType(DOCUMENT_ITEM), required=True, nullable=True),
+    marks.PROPERTY,
 )
 
 INVOICE = th.PropertiesList(*_DOCUMENT_FIELDS).to_dict()
@@ -139,6 +151,14 @@ INVOICE = th.PropertiesList(*_DOCUMENT_FIELDS).to_dict()
 CREDIT_MEMO = th.PropertiesList(
     *_DOCUMENT_FIELDS,
     th.Property("invoice_id", th.StringType),
+    th.Property(
+        "invoice_increment_id",
+        th.StringType,
+        description=(
+            "The invoice's increment_id (its DocNumber in QuickBooks); "
+            "null when the invoice cannot be found in myFulfillment"
+        ),
+    ),
     th.Property("adjustment_positive", th.NumberType),
     th.Property("adjustment_negative", th.NumberType),
 ).to_dict()

@@ -12,7 +12,18 @@ from typing_extensions import override
 
 from tap_myfulfillment import schemas
 from tap_myfulfillment.client import MyFulfillmentStream
-from tap_myfulfillment.normalize import customer_from_order, customer_key
+from tap_myfulfillment.customer_records import (
+    customer_from_order,
+    customer_key,
+    customer_problems,
+    unidentified_key,
+)
+from tap_myfulfillment.invoice_numbers import invoice_number
+from tap_myfulfillment.marks import Problem, attach, problems_of
+from tap_myfulfillment.normalize import RecordFormatError
+
+if t.TYPE_CHECKING:
+    from singer_sdk.helpers.types import Context
 
 
 class ProductsStream(MyFulfillmentStream):
@@ -35,6 +46,10 @@ class _CustomerDocumentStream(MyFulfillmentStream):
     def transform(self, raw: dict[str, t.Any]) -> dict[str, t.Any] | None:
         """Normalise the document and add its ``customer_key``.
 
+        A document with neither a customer id nor an email gets a placeholder
+        key (``unidentified:order:<order id>``) and a ``normalization_errors``
+        entry for ``customer_email``, so that it is rejected on its own.
+
         Args:
             raw: The document as received.
 
@@ -44,9 +59,12 @@ class _CustomerDocumentStream(MyFulfillmentStream):
         record = super().transform(raw)
         if record is None:
             return None
-        record["customer_key"] = customer_key(
-            record, where=f"{self.name} record id={record.get('id')!r}"
-        )
+        try:
+            key = customer_key(record, where=f"{self.name} record id={record.get('id')!r}")
+        except RecordFormatError as error:
+            key = unidentified_key(record, stream=self.name)
+            attach(record, [Problem.of("customer_email", error.reason, raw.get("customer_email"))])
+        record["customer_key"] = key
         return record
 
 
@@ -93,7 +111,7 @@ class CustomersStream(_CustomerDocumentStream):
         order = super().transform(raw)
         if order is None:
             return None
-        customer = customer_from_order(order)
+        customer = attach(customer_from_order(order), customer_problems(problems_of(order)))
         customer["_order_id"] = str(order.get("id"))
         return customer
 
@@ -138,13 +156,44 @@ class InvoicesStream(_CustomerDocumentStream):
     path = "/sales/invoices"
     schema = schemas.INVOICE
 
+    @override
+    def transform(self, raw: dict[str, t.Any]) -> dict[str, t.Any] | None:
+        """Normalise the invoice and remember its number for the credit memos.
+
+        Args:
+            raw: The invoice as received.
+
+        Returns:
+            The normalised invoice.
+        """
+        record = super().transform(raw)
+        if record is not None:
+            self._tap.invoice_numbers.seen(  # type: ignore[attr-defined]
+                record.get("id"), record.get("increment_id"))
+        return record
+
 
 class CreditMemosStream(_CustomerDocumentStream):
-    """Credit memos (``GET /sales/creditmemos``)."""
+    """Credit memos (``GET /sales/creditmemos``), each with its invoice's number."""
 
     name = "credit_memos"
     path = "/sales/creditmemos"
     schema = schemas.CREDIT_MEMO
+
+    @override
+    def finish(self, record: dict[str, t.Any], context: Context | None) -> dict[str, t.Any]:
+        """Add ``invoice_increment_id``, the number the target finds the invoice by.
+
+        Args:
+            record: A credit memo about to be emitted.
+            context: Stream context.
+
+        Returns:
+            The memo with ``invoice_increment_id`` (null, with a warning, when the
+            invoice cannot be found).
+        """
+        record["invoice_increment_id"] = invoice_number(self, record, context)
+        return record
 
 
 #: Dependency order: the target needs items and customers before documents.

@@ -20,6 +20,7 @@ from tap_myfulfillment.foreign_state import (
     split_state,
     split_state_text,
 )
+from tap_myfulfillment.invoice_numbers import InvoiceNumbers
 from tap_myfulfillment.resend import resend_ids
 from tap_myfulfillment.streams import STREAM_NAMES, STREAM_TYPES
 
@@ -128,6 +129,11 @@ class TapMyFulfillment(Tap):
         ``orders`` and ``customers`` read the same listing, so one check serves both.
         """
         return {}
+
+    @cached_property
+    def invoice_numbers(self) -> InvoiceNumbers:
+        """Invoice numbers known in this run, for the credit memos (see ``invoice_numbers``)."""
+        return InvoiceNumbers()
 
     @classmethod
     @override

@@ -59,6 +59,9 @@ class IdMap:
                          " value BLOB NOT NULL, PRIMARY KEY (kind, key)) WITHOUT ROWID")
         self._db.execute("CREATE TABLE marks (tag TEXT NOT NULL, key BLOB NOT NULL,"
                          " PRIMARY KEY (tag, key)) WITHOUT ROWID")
+        # Reverse lookups by QuickBooks Id (:meth:`keys_with_id`): an index, not a dict,
+        # so memory stays flat whatever the size of the map.
+        self._db.execute("CREATE INDEX map_value ON map (kind, value)")
 
     @classmethod
     def from_dicts(cls, maps: dict[str, dict[str, str]]) -> IdMap:
@@ -86,6 +89,22 @@ class IdMap:
             cursor = self._db.execute("DELETE FROM map WHERE kind = ? AND key = ?",
                                       (kind, _blob(key)))
         return cursor.rowcount > 0
+
+    def keys_with_id(self, kind: str, qbo_id: str) -> list[str]:
+        """The keys of ``kind`` whose value is QuickBooks Id ``qbo_id``, in key order.
+
+        Values are ``"Id"`` (documents) or ``"Id:SyncToken:hash8"`` (items, customers):
+        an exact match or the range of values starting with ``"Id:"`` (``;`` follows
+        ``:``), both answered by the ``map_value`` index.
+        """
+        exact = _blob(qbo_id)
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT key FROM map WHERE kind = ?1 AND value = ?2 UNION"
+                " SELECT key FROM map WHERE kind = ?1 AND value >= ?3 AND value < ?4"
+                " ORDER BY key",
+                (kind, exact, _blob(qbo_id + ":"), _blob(qbo_id + ";"))).fetchall()
+        return [_text(row[0]) for row in rows]
 
     def load(self, kind: str, pairs: Iterable[tuple[str, str]], *,
              older: bool = False) -> int:

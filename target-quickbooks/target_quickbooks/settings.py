@@ -144,6 +144,15 @@ CONFIG_SCHEMA: dict = th.PropertiesList(
         '(`"5,5"` is accepted too).',
     ),
     th.Property(
+        "timezone",
+        th.StringType,
+        title="Company time zone",
+        description="IANA time zone of the QuickBooks company (e.g. `Europe/Paris`): the day "
+        "a document is dated (TxnDate) and its VAT period are the source timestamp's day "
+        "in this zone. Default: derived from the company's country in QuickBooks (or the "
+        "UTC offset of QuickBooks' timestamps); `check` shows the zone in use.",
+    ),
+    th.Property(
         "shipping_item",
         th.StringType,
         default="Shipping",

@@ -13,6 +13,7 @@ Layout of the entry (compact on purpose; it travels through every run)::
      "invoices": {source id: "Id:SyncToken:fingerprint"}, "credit_memos": {...},
      "suffixed": [sku, ...],             # items whose Name carries the SKU suffix
      "voided": [invoice source id, ...],  # canceled invoices voided in QuickBooks
+     "refunded": {invoice source id: {credit memo source id: "amount"}},  # memos written
      "refs": {role:setting: {value, name}},  # account references last checked
      "products": {sku: [status, at]},     # only SKUs not synced (rejected, skipped...)
      "pending": {stream: {key: {status, reason, code, detail, intuit_tid, hint,
@@ -33,6 +34,10 @@ which keeps the state small for large catalogues.
 During a run the four maps live in an :class:`~target_quickbooks.idmap.IdMap`
 (SQLite), filled straight from the STATE line and written straight into the next
 one (:mod:`target_quickbooks.state_json`): memory does not grow with the catalogue.
+
+An entry with a field of the wrong type (hand-edited, say) stops the run before
+anything is written, naming the field and the repair
+(:mod:`target_quickbooks.state_check`).
 """
 
 from __future__ import annotations
@@ -46,6 +51,7 @@ from decimal import Decimal
 from typing import Any, TextIO
 
 from target_quickbooks.idmap import MAPS, IdMap
+from target_quickbooks.state_check import Problems, entry_of, validate_entry
 from target_quickbooks.state_json import BOOKMARK, write_state_line
 
 STATE_VERSION = 1
@@ -97,12 +103,12 @@ def json_safe(value: Any) -> Any:
 
 
 def target_entry(value: Any) -> Mapping[str, Any] | None:
-    """This target's entry in a STATE value (or a Meltano state), if it has one."""
-    if isinstance(value, Mapping) and "singer_state" in value:
-        value = value["singer_state"]  # as `meltano state get` shows it
-    bookmarks = value.get("bookmarks") if isinstance(value, Mapping) else None
-    entry = bookmarks.get(BOOKMARK) if isinstance(bookmarks, Mapping) else None
-    return entry if isinstance(entry, Mapping) else None
+    """This target's entry in a STATE value (or a Meltano state), if it has one.
+
+    Raises:
+        StateDamagedError: there is an entry, but it is not an object.
+    """
+    return entry_of(value)
 
 
 def without_entry(state: Mapping[str, Any]) -> dict[str, Any]:
@@ -127,6 +133,8 @@ class SyncState:
         self.idmap = IdMap()
         self.suffixed: set[str] = set()
         self.voided: set[str] = set()
+        #: Credit memos in QuickBooks per invoice source id (writer/refunds.py).
+        self.refunded: dict[str, dict[str, str]] = {}
         self.refs: dict[str, dict[str, str]] = {}
         #: Entries of other realms, written back unchanged (a realm switch loses nothing).
         self.other_realms: dict[str, dict[str, Any]] = {}
@@ -149,20 +157,37 @@ class SyncState:
     # Loading and emitting
 
     def load_state_message(self, value: Mapping[str, Any] | None,
-                           maps: IdMap | None = None) -> bool:
+                           maps: IdMap | None = None, problems: Problems | None = None
+                           ) -> bool:
         """Read the entry from a STATE message value, once (the first that has one).
 
         Later STATE messages carry the tap's copy of the same, older, entry: they
         are ignored. An entry for another realm is ignored with a warning.
         ``maps`` holds the entry's maps when the line was read by
         :func:`~target_quickbooks.state_json.decode_state_line` (the entry then has
-        no map keys); it becomes this state's map, or is closed.
+        no map keys); it becomes this state's map, or is closed. ``problems`` holds
+        the damaged map pairs that decoding found (left out of ``maps``).
 
         Returns:
             True when this message's entry was loaded.
+
+        Raises:
+            StateDamagedError: the entry has a field of the wrong type. Nothing is
+                loaded: the run must stop before it writes anything.
         """
-        entry = target_entry(value)
-        if self.loaded or entry is None:
+        if self.loaded:
+            if maps is not None:
+                maps.close()
+            return False
+        try:
+            entry = target_entry(value)
+            if entry is not None:
+                validate_entry(entry, problems)
+        except BaseException:
+            if maps is not None:
+                maps.close()
+            raise
+        if entry is None:
             if maps is not None:
                 maps.close()
             return False
@@ -209,6 +234,10 @@ class SyncState:
         """Take everything but the maps from ``entry`` (the state this run starts from)."""
         self.suffixed = {str(sku) for sku in entry.get("suffixed") or []}
         self.voided = {str(key) for key in entry.get("voided") or []}
+        refunded = entry.get("refunded")
+        self.refunded = ({str(invoice): {str(memo): str(amount) for memo, amount in memos.items()}
+                          for invoice, memos in refunded.items() if isinstance(memos, Mapping)}
+                         if isinstance(refunded, Mapping) else {})
         refs = entry.get("refs")
         self.refs = ({str(key): dict(value) for key, value in refs.items()
                       if isinstance(value, Mapping)} if isinstance(refs, Mapping) else {})
@@ -247,6 +276,10 @@ class SyncState:
         for stream, records in older.drift.items():
             for key, item in records.items():
                 self.drift.setdefault(stream, {}).setdefault(key, item)
+        for invoice, memos in older.refunded.items():
+            for memo, amount in memos.items():
+                if not early("credit_memos", memo):
+                    self.refunded.setdefault(invoice, {}).setdefault(memo, amount)
         self.refs = {**older.refs, **self.refs}
         for sku, status in older.products.items():
             if not early("products", sku) and not early("items", sku):
@@ -282,6 +315,9 @@ class SyncState:
         entry["suffixed"] = sorted(self.suffixed)
         if self.voided:
             entry["voided"] = sorted(self.voided)
+        if self.refunded:
+            entry["refunded"] = {invoice: dict(sorted(memos.items())) for invoice, memos
+                                 in sorted(self.refunded.items()) if memos}
         if self.refs:
             entry["refs"] = dict(sorted(self.refs.items()))
         entry["products"] = dict(sorted(self.products.items()))
@@ -327,8 +363,8 @@ class SyncState:
         twin = SyncState(self.realm_id, logger=self.logger)
         twin.idmap.close()
         twin.idmap = self.idmap.copy()
-        for name in ("suffixed", "voided", "refs", "other_realms", "products", "pending",
-                     "results", "changes_checked", "drift"):
+        for name in ("suffixed", "voided", "refunded", "refs", "other_realms", "products",
+                     "pending", "results", "changes_checked", "drift"):
             setattr(twin, name, copy.deepcopy(getattr(self, name)))
         twin.last_run, twin.loaded, twin.revision = self.last_run, self.loaded, self.revision
         twin._early = self._early
@@ -348,6 +384,10 @@ class SyncState:
         parts = raw.split(":")
         return MapEntry(id=parts[0], sync_token=parts[1] if len(parts) > 1 else "",
                         content_hash=parts[2] if len(parts) > 2 else "")
+
+    def keys_of(self, kind: str, qbo_id: str) -> list[str]:
+        """The source keys the map of ``kind`` holds for QuickBooks Id ``qbo_id``."""
+        return self.idmap.keys_with_id(kind, qbo_id)
 
     def _touch(self, kind: str, key: str) -> None:
         self.revision += 1

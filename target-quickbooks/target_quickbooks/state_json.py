@@ -15,7 +15,11 @@ the target's memory grow with the catalogue. Here:
 
 Anything unexpected makes :func:`decode_state_line` return None, and the caller
 falls back to the plain parser: this is an optimisation, never a different
-reading of the state.
+reading of the state. A map pair whose value is not a string is not unexpected
+but damage: it is checked as it streams
+(:func:`~target_quickbooks.state_check.check_map_value`) and left out of the map,
+so it is reported as the plain parser's check would report it, without the map
+ever being built in Python.
 """
 
 from __future__ import annotations
@@ -33,8 +37,10 @@ from singer_sdk.singerlib.json import serialize_json
 from typing_extensions import override
 
 from target_quickbooks.idmap import CHUNK, MAPS, IdMap
+from target_quickbooks.state_check import BOOKMARK, Problems, check_map_value
 
-BOOKMARK = "target-quickbooks"
+__all__ = ["BOOKMARK", "ENTRY_PATH", "StateMapReader", "decode_state_line",
+           "write_state_line"]
 #: The entry's path in a STATE message; the map objects are one level below it.
 ENTRY_PATH = ("value", "bookmarks", BOOKMARK)
 #: Receives a chunk of ``(key, value)`` pairs of one map: ``sink(kind, pairs)``.
@@ -65,31 +71,60 @@ def _unescape(raw: str) -> str:
     return json.loads(f'"{raw}"') if "\\" in raw else raw
 
 
-def _stream_map(text: str, index: int, kind: str, sink: MapSink | None) -> int:
-    """Send the pairs of the object opening at ``text[index]`` to ``sink`` (or skip them)."""
+def _any_pair(text: str, index: int) -> tuple[str, Any, str, int]:
+    """The pair at ``text[index]`` whatever its value (key, value, separator, end)."""
+    index = _skip_ws(text, index)
+    if text[index] != '"':
+        raise _NotPlain(index)
+    key, index = _scanstring(text, index + 1)
+    index = _skip_ws(text, index)
+    if text[index] != ":":
+        raise _NotPlain(index)
+    value, index = _SCAN(text, _skip_ws(text, index + 1))
+    index = _skip_ws(text, index)
+    if text[index] not in ",}":
+        raise _NotPlain(index)
+    return key, value, text[index], index + 1
+
+
+def _stream_map(text: str, index: int, kind: str, sink: MapSink | None,
+                problems: Problems | None) -> int:
+    """Send the pairs of the object opening at ``text[index]`` to ``sink`` (or skip them).
+
+    A pair whose value is not a string is damage: it goes to ``problems`` (when
+    given), never to ``sink``.
+    """
     index = _skip_ws(text, index + 1)
     if text[index] == "}":
         return index + 1
     chunk: list[tuple[str, str]] = []
     while True:
         match = _PAIR.match(text, index)
-        if match is None:
-            raise _NotPlain(kind)  # a non-string value, say: the plain parser decides
-        if sink is not None:
-            chunk.append((_unescape(match.group(1)), _unescape(match.group(2))))
-            if len(chunk) >= CHUNK:
-                sink(kind, chunk)
-                chunk = []
-        index = match.end()
-        if match.group(3) == "}":
+        if match is not None:
+            separator, index = match.group(3), match.end()
+            if sink is not None:
+                chunk.append((_unescape(match.group(1)), _unescape(match.group(2))))
+        else:
+            # Not a plain string pair: read it whole. (With a key repeated, json.loads
+            # keeps the last copy; a damaged earlier copy is still reported here.)
+            key, value, separator, index = _any_pair(text, index)
+            if isinstance(value, str):
+                if sink is not None:
+                    chunk.append((key, value))
+            elif problems is not None:
+                check_map_value(kind, key, value, problems)
+        if sink is not None and len(chunk) >= CHUNK:
+            sink(kind, chunk)
+            chunk = []
+        if separator == "}":
             break
     if sink is not None and chunk:
         sink(kind, chunk)
     return index
 
 
-def _object(text: str, index: int, path: tuple[str, ...],
-            sink: MapSink | None) -> tuple[dict[str, Any], int]:
+def _object(text: str, index: int, path: tuple[str, ...], sink: MapSink | None,
+            problems: Problems | None) -> tuple[dict[str, Any], int]:
     """Parse the object at ``text[index]``, descending only along :data:`ENTRY_PATH`."""
     if text[index] != "{":
         raise _NotPlain(path)
@@ -112,9 +147,9 @@ def _object(text: str, index: int, path: tuple[str, ...],
         index = _skip_ws(text, index + 1)
         child = (*path, key)
         if path == ENTRY_PATH and key in MAPS and text[index] == "{":
-            index = _stream_map(text, index, key, sink)
+            index = _stream_map(text, index, key, sink, problems)
         elif child == ENTRY_PATH[: len(child)] and text[index] == "{":
-            result[key], index = _object(text, index, child, sink)
+            result[key], index = _object(text, index, child, sink, problems)
         else:
             result[key], index = _SCAN(text, index)
         index = _skip_ws(text, index)
@@ -125,16 +160,19 @@ def _object(text: str, index: int, path: tuple[str, ...],
         index = _skip_ws(text, index + 1)
 
 
-def decode_state_line(line: str, sink: MapSink | None) -> dict[str, Any] | None:
+def decode_state_line(line: str, sink: MapSink | None,
+                      problems: Problems | None = None) -> dict[str, Any] | None:
     """Parse a Singer message line, streaming the entry's maps to ``sink``.
 
     ``sink`` None skips the maps without building them (the tap repeats the entry
-    in each of its STATE messages; only the first is read). Returns None when the
-    line is not a JSON object this reader handles: parse it with ``json.loads``.
+    in each of its STATE messages; only the first is read). Map pairs whose value
+    is not a string are left out of ``sink`` and added to ``problems``. Returns
+    None when the line is not a JSON object this reader handles: parse it with
+    ``json.loads``.
     """
     try:
         start = _skip_ws(line, 0)
-        message, end = _object(line, start, (), sink)
+        message, end = _object(line, start, (), sink, problems)
         if _skip_ws(line, end) != len(line):
             return None
     except (_NotPlain, StopIteration, IndexError, ValueError):
@@ -197,25 +235,33 @@ class StateMapReader(SingerReader):
         #: Whether the next entry's maps are wanted (the target has none loaded yet).
         self.want_maps: Callable[[], bool] = lambda: True
         self._maps: IdMap | None = None
+        self._problems: Problems | None = None
 
     @override
     def deserialize_json(self, line: str) -> dict:
         if isinstance(line, str) and _NEEDLE in line:
             maps = IdMap() if self.want_maps() else None
-            message = decode_state_line(line, maps.load if maps is not None else None)
+            problems = Problems() if maps is not None else None
+            message = decode_state_line(line, maps.load if maps is not None else None,
+                                        problems)
             if message is not None and message.get("type") == "STATE":
-                self._keep(maps)
+                self._keep(maps, problems)
                 return message
             if maps is not None:
                 maps.close()
         return super().deserialize_json(line)
 
-    def _keep(self, maps: IdMap | None) -> None:
+    def _keep(self, maps: IdMap | None, problems: Problems | None) -> None:
         if self._maps is not None:
             self._maps.close()
-        self._maps = maps
+        self._maps, self._problems = maps, problems
 
     def take_maps(self) -> IdMap | None:
         """The maps streamed from the message being handled (then the caller owns them)."""
         maps, self._maps = self._maps, None
         return maps
+
+    def take_problems(self) -> Problems | None:
+        """The damaged map pairs of the message being handled (see :meth:`take_maps`)."""
+        problems, self._problems = self._problems, None
+        return problems

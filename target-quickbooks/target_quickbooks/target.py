@@ -26,6 +26,7 @@ from target_quickbooks.settings import (
 )
 from target_quickbooks.sinks import CustomersSink, DocumentsSink, ProductsSink, QuickBooksSink
 from target_quickbooks.state import SyncState, without_entry
+from target_quickbooks.state_check import StateDamagedError
 from target_quickbooks.state_json import StateMapReader
 from target_quickbooks.writer import STREAM_ALIASES, STREAMS, SyncService, canonical_stream
 
@@ -92,6 +93,22 @@ def build_client(config: t.Mapping[str, t.Any], logger: t.Any) -> t.Any:
         limiter=limiter,
         logger=logger,
     )
+
+
+def meltano_state_id() -> str | None:
+    """The state id ``meltano run`` gives this run's state, when Meltano runs the target.
+
+    Meltano passes each block the plugin names of the blocks before it
+    (``MELTANO_EXTRACTOR_NAME``, ``MELTANO_LOADER_NAME``) and the environment; the id
+    is ``<environment>:<extractor>-to-<loader>`` unless a state id suffix is set.
+    """
+    names = [os.environ.get(name) for name in
+             ("MELTANO_ENVIRONMENT", "MELTANO_EXTRACTOR_NAME", "MELTANO_LOADER_NAME")]
+    if not all(names):
+        return None
+    environment, extractor, loader = names
+    suffix = os.environ.get("MELTANO_RUN_STATE_ID_SUFFIX")
+    return f"{environment}:{extractor}-to-{loader}" + (f":{suffix}" if suffix else "")
 
 
 class TargetQuickBooks(Target):
@@ -197,9 +214,10 @@ class TargetQuickBooks(Target):
         with self._guard():
             self._tap_state_seen = True
             value = message_dict.get("value")
-            maps = (self.message_reader.take_maps()
-                    if isinstance(self.message_reader, StateMapReader) else None)
-            if self.sync_state.load_state_message(value, maps):
+            reader = self.message_reader
+            maps, problems = ((reader.take_maps(), reader.take_problems())
+                              if isinstance(reader, StateMapReader) else (None, None))
+            if self.sync_state.load_state_message(value, maps, problems):
                 self.logger.info(
                     "Loaded the QuickBooks ID map from state: %s.",
                     ", ".join(f"{count} {name}" for name, count in
@@ -299,6 +317,12 @@ class TargetQuickBooks(Target):
             yield
         except RecordsRejectedError:
             raise
+        except StateDamagedError as error:
+            # No state at all: Meltano then keeps the stored one, damage and all, for a
+            # person to repair (a state emitted now would replace it without the entry).
+            self._failed = True
+            error.wrote_before = self.sync_state.revision > 0
+            raise
         except Exception:
             if not self._failed:
                 self._failed = True
@@ -334,6 +358,9 @@ class TargetQuickBooks(Target):
         """Run the target; errors a person must fix end with one clear line, exit 1."""
         try:
             super().invoke(**kwargs)
+        except StateDamagedError as error:
+            error.state_id = error.state_id or meltano_state_id()
+            raise RunStoppedError(error.message()) from None
         except OPERATOR_ERRORS as error:
             raise RunStoppedError(
                 f"{error} The run stopped: what QuickBooks confirmed was saved to the state "

@@ -240,7 +240,12 @@ def test_invoice_totals_with_discount_and_total_tax(api, customer, mug):
              "DiscountLineDetail": {"PercentBased": False,
                                     "DiscountAccountRef": {"value": "86"}}},
         ],
-        "TxnTaxDetail": {"TotalTax": "5.38"},
+        # A French company books the VAT it is told only through TaxLine (TotalTax alone
+        # is recomputed from the codes: test_quickbooks_emulator_tax.py).
+        "TxnTaxDetail": {"TotalTax": "5.38", "TaxLine": [{
+            "Amount": "5.38", "DetailType": "TaxLineDetail",
+            "TaxLineDetail": {"TaxRateRef": {"value": "13"}, "PercentBased": True,
+                              "TaxPercent": 20, "NetAmountTaxable": "26.90"}}]},
     }
     invoice = api.create("Invoice", body)
     assert invoice["TotalAmt"] == pytest.approx(25 + 4.90 - 3 + 5.38)
@@ -377,7 +382,7 @@ def test_query_escaped_quote_and_parse_errors(api):
                 "select * Customer",
                 "select * from Customer where DisplayName = 'x"):
         error = fault_of(api.query(bad))
-        assert (error["code"], error["Message"]) == ("4000", "Error parsing query"), bad
+        assert (error["code"], error["Message"]) == ("4000", "Erreur d'analyse de la requête"), bad
 
 
 def test_query_in_like_paging_orderby_and_count(api):

@@ -23,11 +23,18 @@ REDIRECT = "http://localhost:9999/callback"
 NO_LIMITS = {"per_minute": None, "per_second": None, "batch_per_minute": None,
              "max_concurrent": None}
 SERVICE = {"Name": "Gift wrap", "Type": "Service", "IncomeAccountRef": {"value": "1"}}
-THROTTLE_XML = ('<Fault type="SERVICE"><Error code="3001"><Message>message=ThrottleExceeded;'
-                " errorCode=003001; statusCode=429</Message></Error></Fault>")
-LOWER_401 = {"fault": {"error": [{
-    "message": "message=AuthenticationFailed; errorCode=003200; statusCode=401",
-    "code": "3200"}], "type": "AUTHENTICATION"}}
+THROTTLE_XML = ('<IntuitResponse xmlns="http://schema.intuit.com/finance/v3" time="')
+THROTTLE_FAULT = ('<Fault type="SERVICE"><Error code="3001"><Message>message=ThrottleExceeded;'
+                  " errorCode=003001; statusCode=429</Message><Detail>The request limit was"
+                  " reached.  Try again later</Detail></Error></Fault>")
+EXPIRED = "Token expired"
+
+
+def lower_401(detail: str) -> dict[str, object]:
+    """The ``fault`` member of a real 401 body (lower-case keys, with its detail)."""
+    return {"error": [{
+        "message": "message=AuthenticationFailed; errorCode=003200; statusCode=401",
+        "detail": detail, "code": "3200", "element": None}], "type": "AUTHENTICATION"}
 
 
 def auth_client(qbo: QuickBooksEmulator, secret: str = "demo-client-secret") -> AuthClient:
@@ -140,12 +147,13 @@ def test_expired_or_missing_access_token_is_lowercase_401():
         time.sleep(0.15)
         response = api_call(qbo, token, "GET", "item/20")
         assert response.status_code == 401
-        assert response.json() == LOWER_401
+        assert response.json()["fault"] == lower_401(EXPIRED)
         assert response.headers["intuit_tid"]
     with QuickBooksEmulator(**NO_LIMITS) as qbo:
         response = requests.get(f"{qbo.api_url}/company/{qbo.realm_id}/item/20", timeout=5)
         assert response.status_code == 401
-        assert response.json() == LOWER_401
+        assert response.json()["fault"] == lower_401(
+            "Authorization header missing or not a Bearer token")
 
 
 def test_foreign_realm_is_403_3100(qbo):
@@ -171,6 +179,7 @@ def assert_throttled(response: requests.Response) -> None:
     assert response.headers["Content-Type"].startswith("application/xml")
     assert response.text.startswith('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>')
     assert THROTTLE_XML in response.text
+    assert THROTTLE_FAULT in response.text
 
 
 def test_per_second_limit_returns_xml_429_and_counts():
@@ -295,7 +304,7 @@ def test_injected_access_token_expiry_then_refresh(qbo):
     qbo.inject_fault("expire_access_token")
     response = api_call(qbo, client.access_token, "GET", "item/20")
     assert response.status_code == 401
-    assert response.json() == LOWER_401
+    assert response.json()["fault"] == lower_401(EXPIRED)
     assert api_call(qbo, client.access_token, "GET", "item/20").status_code == 401
     client.refresh()
     assert api_call(qbo, client.access_token, "GET", "item/20").status_code == 200

@@ -157,6 +157,15 @@ def sort_rows(
     return rows
 
 
+def _matches(row: dict[str, t.Any], query: dict[str, list[str]]) -> bool:
+    """Apply every ``filters[field]=value`` as an equality, like the real API without ``%``."""
+    return all(
+        str(row.get(name[8:-1])) == values[-1]
+        for name, values in query.items()
+        if name.startswith("filters[") and name.endswith("]")
+    )
+
+
 @dataclass
 class FakeApi:
     """A tiny in-memory myFulfillment on requests-mock (paging, desc sort, auth)."""
@@ -198,7 +207,7 @@ class FakeApi:
             context.status_code = 401
             return {"message": "Unauthenticated."}
         self.before_page(path, query)
-        rows = list(self.data[path])
+        rows = [row for row in self.data[path] if _matches(row, query)]
         if self.honour_sort:
             rows = sort_rows(rows, query, self.ignored_sorts)
         limit = int(query["limit"][0])
@@ -246,15 +255,27 @@ class SyncResult:
         return seen
 
 
+def only(*streams: str) -> dict[str, t.Any]:
+    """A catalog selecting only ``streams`` (as a Meltano feed does)."""
+    catalog = TapMyFulfillment(config=CONFIG, parse_env_config=False).catalog_dict
+    for entry in catalog["streams"]:
+        for metadata in entry["metadata"]:
+            if metadata["breadcrumb"] == []:
+                metadata["metadata"]["selected"] = entry["tap_stream_id"] in streams
+    return catalog
+
+
 def run_sync(
     config: dict[str, t.Any] | None = None,
     state: dict[str, t.Any] | None = None,
+    catalog: dict[str, t.Any] | None = None,
     **overrides: t.Any,
 ) -> SyncResult:
     """Run a full tap sync in-process, parsing stdout exactly like a target would."""
     tap = TapMyFulfillment(
         config={**(config or CONFIG), **overrides},
         state=state,
+        catalog=catalog,
         parse_env_config=False,
     )
     out = io.StringIO()

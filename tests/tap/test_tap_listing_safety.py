@@ -155,7 +155,7 @@ def test_record_touched_during_the_read_is_not_lost_and_nothing_repeats(api):
     assert _skus(second) == ["SKU-000005"]
 
 
-def test_one_record_leaving_the_listing_is_absorbed_by_the_page_overlap(api):
+def test_one_record_leaving_the_listing_makes_the_tap_read_it_again(api):
     api.data[PRODUCTS] = [product(i, _ts(i)) for i in range(1, 31)]
 
     def remove_a_read_product() -> None:
@@ -165,9 +165,11 @@ def test_one_record_leaving_the_listing_is_absorbed_by_the_page_overlap(api):
 
     result = run_sync(page_size=10)
 
-    assert sorted(_skus(result)) == sorted(f"SKU-{i:06d}" for i in range(1, 31))
-    # No new read: offsets 0, 8, 16, 24 (the total shrank to 29).
-    assert api.count(PRODUCTS) == 4
+    # The total fell from 30 to 29 at offset 8: the page is asked again (4 tries in
+    # all), the lower total persists, so the listing is read again from the top
+    # (offsets 0, 8, 16, 24) and the product that left it is not emitted.
+    assert sorted(_skus(result)) == sorted(f"SKU-{i:06d}" for i in range(1, 31) if i != 28)
+    assert api.count(PRODUCTS) == 1 + 4 + 4
 
 
 def test_records_leaving_the_listing_make_the_tap_read_it_again(api):
@@ -189,7 +191,7 @@ def test_records_leaving_the_listing_make_the_tap_read_it_again(api):
 
 
 def test_listing_that_never_stops_shifting_fails_before_emitting(api):
-    api.data[PRODUCTS] = [product(i, _ts(i)) for i in range(1, 31)]
+    api.data[PRODUCTS] = [product(i, _ts(i)) for i in range(1, 201)]
 
     def remove_the_three_newest(path: str, query: dict[str, list[str]]) -> None:
         if path == PRODUCTS and query["offset"] != ["0"]:

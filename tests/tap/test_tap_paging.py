@@ -47,27 +47,6 @@ def test_listing_ending_on_a_page_boundary_makes_no_extra_request(api):
     assert api.count(PRODUCTS) == 4
 
 
-def test_empty_page_stops_even_if_total_claims_more(api, requests_mock):
-    rows = _catalog(3)
-    requests_mock.get(
-        f"{BASE_URL}{PRODUCTS}",
-        [
-            {"json": {"data": rows[::-1][:2], "meta": {"total": "10"}}},
-            {"json": {"data": rows[::-1][1:], "meta": {"total": "10"}}},  # overlap of 1
-            {"json": {"data": [], "meta": {"total": "10"}}},
-        ],
-    )
-
-    result = run_sync(page_size=2)
-
-    assert [r["sku"] for r in result.records("products")] == [
-        "SKU-000000",
-        "SKU-000001",
-        "SKU-000002",
-    ]
-    assert sum(1 for r in requests_mock.request_history if r.path.endswith("products")) == 3
-
-
 def test_short_page_stops_when_total_is_missing(api, requests_mock):
     rows = _catalog(3)[::-1]
     requests_mock.get(

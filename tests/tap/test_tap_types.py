@@ -85,18 +85,6 @@ def test_nested_amounts_and_addresses_are_normalised(api):
     assert record["billing_address"]["street"] == ["12 rue de la Paix"]
 
 
-def test_bad_number_names_record_field_and_fix(api):
-    api.data[PRODUCTS] = [product(1, "2026-03-01 10:00:00", price="12,90 EUR")]
-
-    with pytest.raises(RecordFormatError) as info:
-        run_sync()
-
-    message = str(info.value)
-    assert "products record sku='SKU-000001'" in message
-    assert "field price" in message
-    assert "fix the value in myFulfillment" in message
-
-
 def test_bad_timestamp_is_a_clear_error():
     with pytest.raises(RecordFormatError, match=r"x\.updated_at: 'yesterday' is not a timestamp"):
         to_utc_iso("yesterday", where="x.updated_at")

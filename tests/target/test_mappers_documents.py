@@ -159,8 +159,18 @@ def test_reconciliation_to_the_cent():
 
 
 def test_no_lines_rejected():
+    record = invoice(items=[], shipping_amount=D("0"), shipping_tax_amount=D("0"),
+                     tax_amount=D("0"), discount_amount=D("0"), grand_total=D("0"))
     with pytest.raises(MappingError, match="'items' is empty"):
-        map_document(invoice(items=[]), stream="invoices", refs=REFS)
+        map_document(record, stream="invoices", refs=REFS)
+
+
+def test_shipping_only_document_has_one_shipping_line():
+    record = invoice(items=[], tax_amount=D("0"), discount_amount=D("0"),
+                     shipping_amount=D("5.00"), shipping_tax_amount=D("1.00"),
+                     grand_total=D("6.00"))
+    payload = map_document(record, stream="invoices", refs=REFS)
+    assert [line["Amount"] for line in payload["Line"]] == [5.0]
 
 
 def test_line_without_sku_rejected():

@@ -123,7 +123,7 @@ def test_without_sink_the_maps_are_skipped():
 
 
 @pytest.mark.parametrize("line", [
-    '{"type": "STATE", "value": {"bookmarks": {"target-quickbooks": {"items": {"a": 1}}}}}\n',
+    '{"type": "STATE", "value": {"bookmarks": {"target-quickbooks": {"items": {"a": }}}}}\n',
     '{"type": "STATE", "value": {"bookmarks": {"target-quickbooks": {"items": {"a": "1",}}}}}\n',
     '{"type": "STATE", "value": {"bookmarks": {"target-quickbooks": {"items": {"a" "1"}}}}}\n',
     '{"type": "STATE", "value": {"bookmarks": {"target-quickbooks": {}}}} trailing\n',
@@ -146,8 +146,9 @@ def test_reader_loads_only_while_wanted_and_hands_the_maps_over_once():
     reader.deserialize_json(line)
     assert reader.take_maps() is None
     # A line the streaming reader does not handle is read by singer-sdk's parser.
-    plain = '{"type": "STATE", "value": {"bookmarks": {"target-quickbooks": {"items": {"a": 1}}}}}'
-    assert reader.deserialize_json(plain)["value"]["bookmarks"][BOOKMARK]["items"] == {"a": 1}
+    plain = ('{"type": "STATE", "value": {"bookmarks": {"target-quickbooks": {"items": {"a": "1"},'
+             ' "items": {"a": "2"}}}}}')
+    assert reader.deserialize_json(plain)["value"]["bookmarks"][BOOKMARK]["items"] == {"a": "2"}
     assert reader.take_maps() is None
     record_line = json.dumps({"type": "RECORD", "stream": "products",
                               "record": {"name": "target-quickbooks", "price": 1.25}})

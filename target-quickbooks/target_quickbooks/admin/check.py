@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from target_quickbooks.accounts import ACCOUNT_RULES, ConfigurationError, References
+from target_quickbooks.company_time import UnknownTimeZone, company_zone
 from target_quickbooks.qbo import QuickBooksError
 from target_quickbooks.settings import tax_code_table
 from target_quickbooks.target import build_client
@@ -42,7 +43,7 @@ def check(config: Mapping[str, Any], *, echo: Callable[[str], None] = print) -> 
          f"{'on' if custom_numbers else 'off (QuickBooks numbers documents)'}")
 
     references = References(client, config)
-    problems = 0
+    problems = _timezone(echo, config, company)
     roles = list(REQUIRED_ROLES)
     if config.get("discount_account"):
         roles.append("discount")
@@ -54,10 +55,26 @@ def check(config: Mapping[str, Any], *, echo: Callable[[str], None] = print) -> 
     rates = list(tax_code_table(config))
     if rates:
         problems += _one(echo, "tax_code_map", lambda: references.tax_code_for_rates(rates))
+        problems += _one(echo, "tax_code_map VAT rates", lambda: {
+            f"TaxCode {code}": f"TaxRate Id {rate.rate['value']} ({rate.percent} %)"
+            for code, rate in references.sales_rates().items()})
     for setting in ("shipping_item", "adjustment_item"):
         problems += _one(echo, setting, functools.partial(references.item, setting))
     echo("All checks passed." if not problems else f"{problems} problem(s) found.")
     return problems
+
+
+def _timezone(echo: Callable[[str], None], config: Mapping[str, Any],
+              company: Mapping[str, Any]) -> int:
+    """Show the zone documents are dated in (``TxnDate``), and where it comes from."""
+    try:
+        zone = company_zone(config.get("timezone"), company)
+    except UnknownTimeZone as exc:
+        echo(f"FAIL  timezone: {exc}")
+        return 1
+    echo(f"OK    timezone: {zone.name} (from {zone.source}); documents are dated by this "
+         "calendar")
+    return 0
 
 
 def _one(echo: Callable[[str], None], setting: str, resolve: Callable[[], Any]) -> int:

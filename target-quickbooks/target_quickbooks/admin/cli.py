@@ -71,9 +71,9 @@ def report_command(fmt: str, state_files: tuple[Path, ...]) -> None:
             states = {p.stem: json.loads(p.read_text(encoding="utf-8")) for p in state_files}
         else:
             states = read_states()
+        report = build_report(states)
     except ReportError as exc:
         raise click.ClickException(str(exc)) from None
-    report = build_report(states)
     if fmt == "json":
         click.echo(json.dumps(report.as_dict(), indent=2, ensure_ascii=False))
     else:

@@ -22,10 +22,23 @@ from typing import Any
 from target_quickbooks.admin.config import project_root
 from target_quickbooks.results import OUTCOMES
 from target_quickbooks.state import target_entry
+from target_quickbooks.state_check import StateDamagedError, validate_entry
 
 
 class ReportError(Exception):
-    """Meltano state could not be read."""
+    """Meltano state could not be read (or its target-quickbooks entry is damaged)."""
+
+
+def check_states(states: Mapping[str, Mapping[str, Any]]) -> None:
+    """Raise :class:`ReportError` naming the state id, field and repair of a damaged entry."""
+    for state_id, state in sorted(states.items()):
+        try:
+            entry = target_entry(state)
+            if entry is not None:
+                validate_entry(entry)
+        except StateDamagedError as error:
+            error.state_id, error.in_run = state_id, False
+            raise ReportError(error.message()) from None
 
 
 @dataclass
@@ -76,13 +89,20 @@ def read_states(meltano: str | None = None) -> dict[str, dict[str, Any]]:
     for state_id in run("list").split():
         text = run("get", state_id).strip()
         value = json.loads(text) if text else {}
+        check_states({state_id: value})
         if target_entry(value):
             states[state_id] = value
     return states
 
 
 def build_report(states: Mapping[str, Mapping[str, Any]]) -> Report:
-    """Merge the feeds' states: the newest status of each product wins."""
+    """Merge the feeds' states: the newest status of each product wins.
+
+    Raises:
+        ReportError: a state's target-quickbooks entry is damaged (which field, how to
+            repair it).
+    """
+    check_states(states)
     report = Report()
     products: dict[str, dict[str, Any]] = {}
     for state_id, state in sorted(states.items()):

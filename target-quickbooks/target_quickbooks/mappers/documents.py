@@ -34,6 +34,7 @@ from target_quickbooks.mappers.money import (
     to_decimal,
 )
 from target_quickbooks.mappers.names import doc_number
+from target_quickbooks.mappers.vat import SalesRate, VatPart, tax_lines
 
 INVOICE = "invoices"
 CREDIT_MEMO = "credit_memos"
@@ -43,7 +44,13 @@ Ref = Mapping[str, str]
 
 @dataclass(frozen=True)
 class DocumentRefs:
-    """QuickBooks references a document needs, resolved before mapping."""
+    """QuickBooks references a document needs, resolved before mapping.
+
+    ``sales_rates`` (TaxCode Id → its one sales :class:`SalesRate`) lets the
+    payload state the source's VAT per rate in ``TxnTaxDetail.TaxLine``; without
+    it (US companies) only ``TotalTax`` is sent. ``timezone`` is the company's:
+    ``TxnDate`` is the source timestamp's day there.
+    """
 
     customer: Ref
     items: Mapping[str, Ref]
@@ -52,6 +59,8 @@ class DocumentRefs:
     shipping_item: Ref | None = None
     adjustment_item: Ref | None = None
     discount_account: Ref | None = None
+    sales_rates: Mapping[str, SalesRate] = field(default_factory=dict)
+    timezone: dt.tzinfo = dt.timezone.utc
 
 
 @dataclass(frozen=True)
@@ -82,7 +91,12 @@ def document_lines(record: Mapping[str, Any]) -> list[Mapping[str, Any]]:
         MappingError: when there are none or one is not an object with a SKU.
     """
     items = record.get("items")
-    if not isinstance(items, Sequence) or isinstance(items, str) or not items:
+    if items is None or (isinstance(items, Sequence) and not isinstance(items, str)
+                         and not items):
+        # A refund of shipping only, or an adjustment only, has no product line:
+        # check_totals refuses a document that has no line of any kind.
+        return []
+    if not isinstance(items, Sequence) or isinstance(items, str):
         raise MappingError(
             "'items' is empty: a document needs at least one line", field="items",
             hint="a document without lines books nothing: fix it at the source (or cancel it)",
@@ -105,7 +119,31 @@ def _amount(record: Mapping[str, Any], name: str) -> Decimal:
 
 def _line_qty(line: Mapping[str, Any], number: int) -> Decimal:
     raw = line.get("qty", line.get("qty_ordered"))
-    return to_decimal(raw, f"items[{number}].qty")
+    return _not_negative(to_decimal(raw, f"items[{number}].qty"), f"items[{number}].qty",
+                         "quantity")
+
+
+def _line_price(line: Mapping[str, Any], number: int) -> Decimal:
+    price = to_decimal(line.get("price"), f"items[{number}].price", default=ZERO)
+    return _not_negative(price, f"items[{number}].price", "unit price")
+
+
+def _not_negative(value: Decimal, field_name: str, what: str) -> Decimal:
+    """Refuse a negative quantity or price: QuickBooks would book it as a negative sale.
+
+    An invoice line with a negative quantity silently lowers revenue and stock, and a
+    credit memo's lines are already refunds (positive amounts): the sign is a source
+    error, and booking it would hide a refund outside the credit memo flow.
+    """
+    if value < ZERO:
+        raise MappingError(
+            f"'{field_name}' is {value}: a negative {what} cannot be booked on an invoice or "
+            "credit memo line",
+            field=field_name,
+            hint="fix the line at the source (quantities and prices are positive; a return "
+                 "is a credit memo, a reduction a discount)",
+        )
+    return value
 
 
 def check_totals(record: Mapping[str, Any], *, stream: str) -> Totals:
@@ -121,7 +159,7 @@ def check_totals(record: Mapping[str, Any], *, stream: str) -> Totals:
     for number, line in enumerate(document_lines(record)):
         lines_total += to_decimal(line.get("row_total"), f"items[{number}].row_total")
         _line_qty(line, number)
-        to_decimal(line.get("price"), f"items[{number}].price", default=ZERO)
+        _line_price(line, number)
     shipping = _amount(record, "shipping_amount")
     tax = _amount(record, "tax_amount") + _amount(record, "shipping_tax_amount")
     discount = _amount(record, "discount_amount")
@@ -134,6 +172,12 @@ def check_totals(record: Mapping[str, Any], *, stream: str) -> Totals:
     adjustment = ZERO
     if stream == CREDIT_MEMO:
         adjustment = _amount(record, "adjustment_positive") - _amount(record, "adjustment_negative")
+    if not record.get("items") and shipping == ZERO and adjustment == ZERO:
+        raise MappingError(
+            "'items' is empty: a document needs at least one line (a product, shipping or, "
+            "on a credit memo, an adjustment)", field="items",
+            hint="a document without lines books nothing: fix it at the source (or cancel it)",
+        )
     grand_total = to_decimal(record.get("grand_total"), "grand_total")
     computed = lines_total + shipping + tax - discount + adjustment
     if cents(computed) != cents(grand_total):
@@ -152,22 +196,35 @@ def check_totals(record: Mapping[str, Any], *, stream: str) -> Totals:
     return Totals(lines_total, shipping, tax, discount, adjustment, grand_total)
 
 
-def txn_date(value: object) -> str:
-    """The date part (``YYYY-MM-DD``) of ``created_at``.
+def txn_date(value: object, timezone: dt.tzinfo | None = None) -> str:
+    """The day (``YYYY-MM-DD``) of ``created_at`` in the company's ``timezone``.
+
+    QuickBooks dates a transaction, and VAT periods follow, by the company's
+    calendar: 2026-03-31T22:30:00Z is 1 April in Europe/Paris. A timestamp without
+    an offset is UTC (the source's convention); a bare date is taken as it is.
+
+    Args:
+        value: ``created_at`` (ISO 8601 text, ``datetime`` or ``date``).
+        timezone: the company's zone; None: UTC.
 
     Raises:
         MappingError: when missing or not a date.
     """
+    zone = timezone or dt.timezone.utc
     if isinstance(value, dt.datetime):
-        return value.date().isoformat()
+        stamp = value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
+        return stamp.astimezone(zone).date().isoformat()
     if isinstance(value, dt.date):
         return value.isoformat()
     text = "" if value is None else str(value).strip()
     try:
-        return dt.date.fromisoformat(text[:10]).isoformat()
+        if len(text) == 10:
+            return dt.date.fromisoformat(text).isoformat()
+        return txn_date(dt.datetime.fromisoformat(text.replace("Z", "+00:00")), zone)
     except ValueError:
         raise MappingError(
-            f"'created_at' is {value!r}, not an ISO 8601 date-time", field="created_at"
+            f"'created_at' is {value!r}, not an ISO 8601 date-time", field="created_at",
+            hint="send an ISO 8601 timestamp, e.g. 2026-03-31T22:30:00Z",
         ) from None
 
 
@@ -282,7 +339,7 @@ def map_document(record: Mapping[str, Any], *, stream: str, refs: DocumentRefs) 
     payload: dict[str, Any] = {
         "CustomerRef": dict(refs.customer),
         "DocNumber": number,
-        "TxnDate": txn_date(record.get("created_at")),
+        "TxnDate": txn_date(record.get("created_at"), refs.timezone),
     }
     if note:
         payload["PrivateNote"] = note
@@ -290,6 +347,7 @@ def map_document(record: Mapping[str, Any], *, stream: str, refs: DocumentRefs) 
     if currency:
         payload["CurrencyRef"] = {"value": currency.upper()}
     lines: list[dict[str, Any]] = []
+    vat: list[VatPart] = []
     first_code: Ref | None = None
     for number_, line in enumerate(document_lines(record)):
         sku = str(line["sku"]).strip()
@@ -300,11 +358,19 @@ def map_document(record: Mapping[str, Any], *, stream: str, refs: DocumentRefs) 
         code = _tax_code(refs, line.get("tax_percent"), f"items[{number_}].tax_percent")
         first_code = first_code or code
         qty = _line_qty(line, number_)
-        price = to_decimal(line.get("price"), f"items[{number_}].price", default=ZERO)
+        price = _line_price(line, number_)
         row_total = to_decimal(line.get("row_total"), f"items[{number_}].row_total")
         name = str(line.get("name") or "").strip() or None
         lines.append(_sales_line(row_total, item, code, description=name, qty=qty,
                                  unit_price=price))
+        line_discount = to_decimal(line.get("discount_amount"),
+                                   f"items[{number_}].discount_amount", default=ZERO)
+        line_tax = line.get("tax_amount")
+        vat.append(VatPart(  # the amounts QuickBooks sees: rounded as the line is
+            code, cents(row_total) - cents(line_discount),
+            None if line_tax in (None, "") else to_decimal(line_tax,
+                                                           f"items[{number_}].tax_amount"),
+            f"items[{number_}].tax_amount"))
     if totals.shipping != ZERO:
         if not refs.shipping_item:
             raise MappingError(
@@ -315,6 +381,8 @@ def map_document(record: Mapping[str, Any], *, stream: str, refs: DocumentRefs) 
                                   _amount(record, "shipping_tax_amount"), first_code)
         lines.append(_sales_line(totals.shipping, refs.shipping_item, code or first_code,
                                  description="Shipping"))
+        vat.append(VatPart(code or first_code, totals.shipping,
+                           _amount(record, "shipping_tax_amount"), "shipping_tax_amount"))
     if totals.adjustment != ZERO:
         if not refs.adjustment_item:
             raise MappingError(
@@ -324,6 +392,7 @@ def map_document(record: Mapping[str, Any], *, stream: str, refs: DocumentRefs) 
         code = refs.tax_codes.get("0") or refs.default_tax_code or first_code
         lines.append(_sales_line(totals.adjustment, refs.adjustment_item, code,
                                  description="Adjustment"))
+        vat.append(VatPart(code, totals.adjustment, ZERO, "adjustment_positive"))
     discount_lines: list[dict[str, Any]] = []
     if totals.discount != ZERO:
         if not refs.discount_account:
@@ -354,8 +423,12 @@ def map_document(record: Mapping[str, Any], *, stream: str, refs: DocumentRefs) 
         zero_code = refs.tax_codes.get("0") or refs.default_tax_code or first_code
         lines.append(_sales_line(rounding, refs.adjustment_item, zero_code,
                                  description="Rounding"))
+        vat.append(VatPart(zero_code, rounding, ZERO, "grand_total"))
     payload["Line"] = [*lines, *discount_lines]
     payload["TxnTaxDetail"] = {"TotalTax": tax}
+    by_rate = tax_lines(vat, totals.tax, refs.sales_rates)
+    if by_rate:
+        payload["TxnTaxDetail"]["TaxLine"] = by_rate
     return payload
 
 

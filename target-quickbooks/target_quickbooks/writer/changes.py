@@ -33,7 +33,6 @@ from target_quickbooks.drift import (
     Mapped,
     check_due,
     compare,
-    find_mapped,
     next_since,
     parse_entry,
     wanted_ids,
@@ -106,9 +105,14 @@ class QuickBooksChanges(WriterBase):
 
     def _findings(self, changed: Mapping[str, list[dict[str, Any]]],
                   deleted: Mapping[str, list[str]]) -> Findings:
+        # The map's reverse index (Id → keys) finds each reported Id without a map scan.
         mapped: dict[tuple[str, str], Mapped] = {}
         for kind, ids in wanted_ids(changed, deleted).items():
-            mapped.update(find_mapped(kind, self.state.idmap.items(kind), ids))
+            for qbo_id in ids:
+                for key in self.state.keys_of(kind, qbo_id):
+                    raw = self.state.idmap.get(kind, key)
+                    if raw:
+                        mapped[(kind, qbo_id)] = Mapped(kind, key, parse_entry(raw))
         return compare(changed, deleted, mapped)
 
     def _full_check(self, kinds: Iterable[str]) -> Findings:
@@ -138,6 +142,9 @@ class QuickBooksChanges(WriterBase):
             stream = STREAM_OF_KIND[drift.kind]
             if self._let_go(stream, drift.key):
                 continue  # a canceled document: a person zeroing it is what was asked
+            known = self.state.drift.get(stream, {}).get(drift.key) or {}
+            if known.get("sync_token") == drift.sync_token:
+                continue  # the same edit seen again (checks overlap): already reported
             self.state.drift.setdefault(stream, {})[drift.key] = drift.as_state(utc_now())
             self.state.revision += 1
             self.logger.warning(

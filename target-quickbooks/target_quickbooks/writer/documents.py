@@ -11,7 +11,6 @@ from typing import Any
 from target_quickbooks.mappers import MappingError
 from target_quickbooks.mappers.customers import customer_display_name, customer_key, discriminator
 from target_quickbooks.mappers.documents import (
-    CREDIT_MEMO,
     INVOICE,
     DocumentRefs,
     check_totals,
@@ -22,14 +21,15 @@ from target_quickbooks.mappers.documents import (
     needed_settings,
     txn_date,
 )
-from target_quickbooks.mappers.money import cents, to_decimal
 from target_quickbooks.mappers.names import doc_number
 from target_quickbooks.settings import tax_code_table
-from target_quickbooks.writer.canceled import CanceledDocuments, is_canceled
+from target_quickbooks.writer.canceled import is_canceled
 from target_quickbooks.writer.jobs import KIND, Job
+from target_quickbooks.writer.refunds import RefundChecks
+from target_quickbooks.writer.twin_rounds import TwinRounds
 
 
-class DocumentWriter(CanceledDocuments):
+class DocumentWriter(RefundChecks, TwinRounds):
     """Turns invoice and credit memo records into document jobs."""
 
     # Invoices and credit memos
@@ -56,7 +56,7 @@ class DocumentWriter(CanceledDocuments):
         if stream == INVOICE:
             self._invoice_totals.update(totals)
         else:
-            self._reject_memos_over_invoice(latest, totals)
+            self._note_memos(latest, totals)
         if not latest:
             return
         kind = KIND[stream]
@@ -90,40 +90,6 @@ class DocumentWriter(CanceledDocuments):
                             info={"doc_number": numbers[key]}))
         self._run(jobs)
 
-
-    def _reject_memos_over_invoice(self, latest: dict[str, Mapping[str, Any]],
-                                   totals: Mapping[str, Decimal]) -> None:
-        """Reject credit memos that refund more than their invoice's grand_total.
-
-        The invoice's total comes from this run (same target run) or from QuickBooks
-        when this state's ID map knows the invoice; a credit memo whose invoice the
-        target has never seen cannot be checked and is written as it is.
-        """
-        invoice_of = {key: str(latest[key].get("invoice_id") or "").strip() for key in latest}
-        unknown = {invoice for invoice in invoice_of.values()
-                   if invoice and invoice not in self._invoice_totals}
-        ids = {invoice: entry.id for invoice in unknown
-               if (entry := self.state.get("invoices", invoice)) is not None}
-        if ids:
-            rows = self.client.query_in("Invoice", "Id", sorted(set(ids.values())))
-            by_id = {str(row.get("Id")): row for row in rows}
-            for invoice, qbo_id in ids.items():
-                row = by_id.get(qbo_id)
-                if row is not None and row.get("TotalAmt") is not None:
-                    with contextlib.suppress(MappingError):
-                        self._invoice_totals[invoice] = to_decimal(row["TotalAmt"], "TotalAmt")
-        for key, invoice in invoice_of.items():
-            limit = self._invoice_totals.get(invoice)
-            if limit is None or key not in totals or cents(totals[key]) <= cents(limit):
-                continue
-            self._reject(
-                CREDIT_MEMO, key, latest.pop(key),
-                f"grand_total {cents(totals[key])} is larger than its invoice {invoice!r} "
-                f"({cents(limit)}): a credit memo cannot refund more than was invoiced",
-                field_name="grand_total",
-                hint="check the refund and its adjustments at the source; the credit memo is "
-                     "retried on the next run",
-            )
 
     def _find_document_dependencies(self, records: Mapping[str, Mapping[str, Any]]) -> None:
         """Map the documents' customers and items that QuickBooks has but the map lacks.
@@ -181,4 +147,6 @@ class DocumentWriter(CanceledDocuments):
             adjustment_item=(refs.item("adjustment_item") if "adjustment_item" in needs
                              else None),
             discount_account=refs.discount_account() if "discount_account" in needs else None,
+            sales_rates=refs.sales_rates(),
+            timezone=refs.timezone().tz,
         )

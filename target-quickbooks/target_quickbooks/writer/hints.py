@@ -44,11 +44,13 @@ DEFAULT_FAULT_HINT = (
 
 
 def fault_hint(fault: QuickBooksFault) -> str:
-    """The fix to suggest for a Fault QuickBooks returned for one record."""
-    about = " ".join(
-        f"{error.element or ''} {error.detail} {error.message}" for error in fault.errors
-    ).lower()
-    if "currency" in about:
+    """The fix to suggest for a Fault QuickBooks returned for one record.
+
+    Keyed on codes and on ``element`` (a schema property name such as ``CurrencyRef``,
+    never translated), never on Message or Detail: a French company words those in
+    French ("Nom en double"; reference/quickbooks-online.md, "Learned since").
+    """
+    if any((error.element or "").split(".")[-1] == "CurrencyRef" for error in fault.errors):
         return CURRENCY_HINT
     return FIX_HINTS.get(fault.code, DEFAULT_FAULT_HINT)
 

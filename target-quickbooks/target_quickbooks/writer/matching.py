@@ -14,11 +14,11 @@ from target_quickbooks.mappers.customers import customer_key
 from target_quickbooks.mappers.documents import check_totals, txn_date
 from target_quickbooks.mappers.money import ZERO, cents, to_decimal
 from target_quickbooks.state import ENTITY_OF_KIND
-from target_quickbooks.writer.base import WriterBase
 from target_quickbooks.writer.jobs import KIND
+from target_quickbooks.writer.twins import TwinGuard, claim_order
 
 
-class DocumentMatching(WriterBase):
+class DocumentMatching(TwinGuard):
     """Finds and checks the documents QuickBooks already holds by DocNumber."""
 
     def _find_existing_documents(self, stream: str, latest: dict[str, Mapping[str, Any]],
@@ -28,17 +28,24 @@ class DocumentMatching(WriterBase):
         A document found by number is adopted only if it is this record's (same date,
         total and, when known, customer); otherwise another source document already
         uses the number and this record is rejected: adopting it would silently drop
-        this document from the books.
+        this document from the books. So is a twin (same number, total, date and
+        customer) whose document the ID map already holds for another source document.
         """
         kind = KIND[stream]
-        for key, row in self.resolver.lookup(kind, "DocNumber", numbers).items():
-            record = latest[key]
+        found = self.resolver.lookup(kind, "DocNumber", numbers)
+        for key in claim_order(found):  # twins: the smallest source id adopts (twins.py)
+            record, row = latest[key], found[key]
             conflict = self._document_conflict(stream, record, row)
+            holder = None if conflict else self._holder_of(kind, row.get("Id"), key)
             if conflict:
                 self._reject_duplicate_number(stream, key, record, conflict)
-                del latest[key]
+            elif holder is not None:
+                self._reject_twin(stream, key, record, holder=holder, qbo_id=row.get("Id"),
+                                   number=numbers[key])
             else:
                 self.resolver.adopt(kind, key, row)
+                continue
+            del latest[key]
 
     def _document_conflict(self, stream: str, record: Mapping[str, Any],
                            row: Mapping[str, Any], customer_id: str | None = None) -> str:
@@ -53,7 +60,7 @@ class DocumentMatching(WriterBase):
             if cents(total) != cents(expected):
                 differences.append(f"TotalAmt {cents(total)} but grand_total {cents(expected)}")
         date = str(row.get("TxnDate") or "")
-        wanted_date = txn_date(record.get("created_at"))
+        wanted_date = txn_date(record.get("created_at"), self.references.timezone().tz)
         if date and date != wanted_date:
             differences.append(f"TxnDate {date} but created_at {wanted_date}")
         if customer_id is None:
@@ -78,9 +85,8 @@ class DocumentMatching(WriterBase):
         )
 
 
-    @staticmethod
-    def _txn_date_or_none(record: Mapping[str, Any]) -> str | None:
+    def _txn_date_or_none(self, record: Mapping[str, Any]) -> str | None:
         try:
-            return txn_date(record.get("created_at"))
+            return txn_date(record.get("created_at"), self.references.timezone().tz)
         except MappingError:
             return None

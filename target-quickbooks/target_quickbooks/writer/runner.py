@@ -99,8 +99,12 @@ class JobRunner(DocumentMatching):
             conflict = self._document_conflict(
                 job.stream, job.record, row,
                 customer_id=str(job.payload.get("CustomerRef", {}).get("value") or "") or None)
+            holder = None if conflict else self._holder_of(job.kind, row.get("Id"), job.key)
             if conflict:
                 self._reject_duplicate_number(job.stream, job.key, job.record, conflict)
+            elif holder is not None:
+                self._reject_twin(job.stream, job.key, job.record, holder=holder,
+                                  qbo_id=row.get("Id"), number=job.info["doc_number"])
             else:
                 self.resolver.adopt(job.kind, job.key, row)
                 self._outcome(job.stream, job.key, "unchanged")

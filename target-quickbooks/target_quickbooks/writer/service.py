@@ -10,10 +10,12 @@ from target_quickbooks.writer.changes import QuickBooksChanges
 from target_quickbooks.writer.customers import CustomerWriter
 from target_quickbooks.writer.documents import DocumentWriter
 from target_quickbooks.writer.jobs import CUSTOMERS, PRODUCTS, STREAMS, canonical_stream
+from target_quickbooks.writer.normalization import NormalizationGate
 from target_quickbooks.writer.products import ProductWriter
 
 
-class SyncService(QuickBooksChanges, DocumentWriter, ProductWriter, CustomerWriter):
+class SyncService(QuickBooksChanges, DocumentWriter, ProductWriter, CustomerWriter,
+                  NormalizationGate):
     """Writes batches of records of one stream to QuickBooks and records the outcomes."""
 
     # Entry points
@@ -23,7 +25,7 @@ class SyncService(QuickBooksChanges, DocumentWriter, ProductWriter, CustomerWrit
         stream = canonical_stream(stream)
         if stream not in (PRODUCTS, CUSTOMERS):
             self.check_quickbooks_changes([stream])  # before any document is "unchanged"
-        batch = self._with_pending(stream, list(records))
+        batch = self._without_unnormalised(stream, self._with_pending(stream, list(records)))
         if not batch:
             return
         handler = {PRODUCTS: self._write_products, CUSTOMERS: self._write_customers}.get(stream)
