@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import scenarios as sc
+from bench.hourly_reads import hourly_reads
 from bench.tap_state_memory import tap_state_memory
 
 #: Peak RSS at 10x the catalog within this factor counts as flat.
@@ -68,7 +69,8 @@ def ratios(results: dict[str, Any]) -> list[dict[str, Any]]:
     row("unchanged rerun: entity writes / reads", f"{rerun['entity_writes']} / "
         f"{rerun['read_requests']}", "0 / 0",
         rerun["entity_writes"] == 0 and rerun["read_requests"] == 0,
-        f"{rerun['qbo_http_requests']} requests in all")
+        f"{rerun['qbo_http_requests']} requests in all, {rerun['cdc_requests']} of them CDC "
+        "(the check of documents deleted or edited in QuickBooks)")
     for label, entry in (("", large), (" (smaller catalog)", small)):
         inc, full = entry["tap_incremental"], entry["tap_full"]
         value = _ratio(inc["list_requests"], full["list_requests"])
@@ -105,6 +107,12 @@ def ratios(results: dict[str, Any]) -> list[dict[str, Any]]:
         f"record: {runs[sizes[-1]]['entry_before_first_record']}")
     row("peak RSS target, bulk write run", bulk["peak_rss_mb"], "<= 200 MB",
         bulk["peak_rss_mb"] <= 200)
+    hourly = results["hourly_reads"]
+    row("QuickBooks metered reads of a no-change hourly run, worst feed",
+        hourly["max_metered_reads"], f"<= {hourly['goal']}",
+        hourly["max_metered_reads"] <= hourly["goal"]
+        and all(feed["returncode"] == 0 for feed in hourly["feeds"].values()),
+        ", ".join(f"{name} {feed['metered_reads']}" for name, feed in hourly["feeds"].items()))
     naive_ratio = _ratio(naive["writes_per_minute"], ceiling)
     row("naive writer: entity writes per minute / ceiling", naive_ratio, "baseline", None,
         f"{naive['writes_per_minute']}/min, {naive['entity_writes']} writes / "
@@ -138,6 +146,7 @@ SCENARIOS: dict[str, Callable[[sc.Profile, Path], dict[str, Any]]] = {
     "contention": sc.contention,
     "tap_and_memory": sc.tap_and_memory,
     "tap_state_memory": tap_state_memory,
+    "hourly_reads": hourly_reads,
 }
 
 

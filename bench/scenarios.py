@@ -268,7 +268,7 @@ def summarise_writes(probe: QboProbe, qbo: QuickBooksEmulator, profile: Profile)
     stats = qbo.stats()
     by_kind = stats["by_kind"]
     http_requests = sum(by_kind[k] for k in ("create", "update", "delete", "read", "query",
-                                             "batch"))
+                                             "cdc", "batch"))
     writes = sum(event.writes for event in events)
     query_requests = sum(1 for event in events if event.queries and not event.writes)
     statements = sum(event.queries for event in events)
@@ -284,6 +284,7 @@ def summarise_writes(probe: QboProbe, qbo: QuickBooksEmulator, profile: Profile)
         "query_requests": query_requests,
         "query_statements": statements,
         "read_requests": by_kind["read"],
+        "cdc_requests": by_kind["cdc"],
         "throttled_429": stats["throttled"],
         "replayed": stats["replayed"],
     }
@@ -321,7 +322,7 @@ def bulk_write(profile: Profile, workdir: Path) -> dict[str, Any]:
         **first,
         "rerun": {"returncode": rerun.returncode, "outcomes": outcome_totals(rerun_state),
                   **{k: second[k] for k in ("entity_writes", "qbo_http_requests",
-                                            "query_requests", "read_requests",
+                                            "query_requests", "read_requests", "cdc_requests",
                                             "throttled_429")}},
         "stderr_tail": run.stderr[-1500:] if run.returncode else "",
     }

@@ -24,6 +24,7 @@ from emulator_support.counters import Counters
 
 from . import faults, oauth
 from .api import CompanyApi
+from .cdc import change_data_capture
 from .entities import BY_PATH, SPECS, spec_for
 from .faults import QboFault, qbo_time
 from .injection import FaultInjector, InjectedFault
@@ -36,7 +37,8 @@ MIN_MINOR_VERSION = 75
 MAX_REQUEST_ID = 50
 MAX_BATCH_REQUEST_ID = 36
 JSON_TYPE = "application/json;charset=UTF-8"
-KINDS = ("create", "update", "delete", "read", "query", "batch", "batch_operations", "token")
+KINDS = ("create", "update", "delete", "read", "query", "cdc", "batch", "batch_operations",
+         "token")
 
 
 def json_default(value: object) -> object:
@@ -313,6 +315,9 @@ class Handler(BaseHTTPRequestHandler):
         try:
             if rest == ["query"]:
                 return self._query(method, params, body)
+            if rest == ["cdc"] and method == "GET":
+                state.stats.add("cdc")
+                return json_reply(200, change_data_capture(state.company, params))
             if rest == ["batch"] and method == "POST":
                 state.stats.add("batch")
                 response, count = state.api.batch(self._json(body), options)

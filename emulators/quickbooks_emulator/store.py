@@ -45,6 +45,15 @@ _CLASSIFICATION = {"Income": "Revenue", "Cost of Goods Sold": "Expense",
                    "Other Current Asset": "Asset", "Bank": "Asset"}
 
 
+def tombstone(object_id: str) -> dict[str, Any]:
+    """What change data capture lists for a deleted object: Id, ``status: Deleted``, when.
+
+    The shape of Intuit's ``ChangeDataCapture`` reference sample (see ``cdc.py``).
+    """
+    return {"Id": object_id, "status": "Deleted", "domain": "QBO",
+            "MetaData": {"LastUpdatedTime": qbo_time(with_millis=False)}}
+
+
 class Company:
     """All records of one QBO company (realm), guarded by one re-entrant lock.
 
@@ -82,6 +91,8 @@ class Company:
         self._field_indexes: dict[str, dict[str, FieldIndex]] = {}
         self._name_indexes: dict[str, UniqueIndex] = {}
         self._doc_indexes: dict[str, UniqueIndex] = {}
+        #: entity -> Id -> what change data capture lists for a deleted object.
+        self._tombstones: dict[str, dict[str, dict[str, Any]]] = {}
         self._seed()
 
     def today(self) -> str:
@@ -234,17 +245,24 @@ class Company:
             order = self._order.get(entity)
             if order is not None:
                 order.remove(object_id)
+            self._tombstones.setdefault(entity, {})[object_id] = tombstone(object_id)
+
+    def tombstones(self, entity: str) -> list[dict[str, Any]]:
+        """The deleted objects of an entity, as change data capture lists them."""
+        return list(self._tombstones.get(entity, {}).values())
 
     def export_records(self) -> dict[str, Any]:
         """Deep copy of every record plus the Id sequence (for ``--state-file``)."""
         with self.lock:
-            return {"records": copy.deepcopy(self.records), "next_id": self._next_id}
+            return {"records": copy.deepcopy(self.records), "next_id": self._next_id,
+                    "tombstones": copy.deepcopy(self._tombstones)}
 
     def import_records(self, state: dict[str, Any]) -> None:
         """Restore what :meth:`export_records` returned."""
         with self.lock:
             self.records = state["records"]
             self._next_id = int(state["next_id"])
+            self._tombstones = state.get("tombstones") or {}
             self._order.clear()  # indexes and order are rebuilt on first use
             self._field_indexes.clear()
             self._name_indexes.clear()

@@ -44,6 +44,7 @@ from tap_myfulfillment.normalize import (
     parse_timestamp,
 )
 from tap_myfulfillment.pagination import SHRUNK, MyFulfillmentPaginator, page_fault, page_total
+from tap_myfulfillment.resend import emit_resent
 from tap_myfulfillment.spool import ReverseSpool
 
 if t.TYPE_CHECKING:
@@ -547,6 +548,9 @@ class MyFulfillmentStream(RESTStream[int]):
         Raises:
             ListingChangedError: the listing kept shifting during every attempt.
         """
+        resent = getattr(self._tap, "resend", {}).get(self.name)
+        if resent:  # documents the target asks for again (deleted in QuickBooks)
+            emit_resent(self, resent, context)
         since = self.get_starting_timestamp(context)
         done = set(self._bookmark_keys(since, context))
         for attempt in range(1, MAX_SCAN_ATTEMPTS + 1):

@@ -121,6 +121,26 @@ def split_state_text(text: str, own: Collection[str]) -> tuple[str, ForeignBookm
     return text[:opening + 1] + ",".join(kept) + text[closing - 1:], foreign
 
 
+def member_text(bookmark: ForeignBookmark, name: str) -> str | None:
+    """The JSON text of one top-level member of a foreign bookmark object, unparsed.
+
+    For the few small keys the tap reads in the target's entry (``resend``), without
+    parsing its maps. None when the bookmark is not an object, has no such member, or
+    the scan cannot follow it.
+    """
+    try:
+        start = _skip_whitespace(bookmark.text, bookmark.start)
+        if bookmark.text[start] != "{":
+            return None
+        members, _ = _members(bookmark.text, start)
+    except (ValueError, IndexError):
+        return None
+    for member, _, value_at, value_end in members:
+        if member == name:
+            return bookmark.text[value_at:value_end]
+    return None
+
+
 def split_state(state: Mapping[str, Any],
                 own: Collection[str]) -> tuple[dict[str, Any], ForeignBookmarks]:
     """The same split for a state given as a dict (the SDK's ``Tap(state=...)``).

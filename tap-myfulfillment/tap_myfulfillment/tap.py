@@ -21,6 +21,7 @@ from tap_myfulfillment.foreign_state import (
     split_state_text,
 )
 from tap_myfulfillment.invoice_numbers import InvoiceNumbers
+from tap_myfulfillment.resend import resend_ids
 from tap_myfulfillment.streams import STREAM_NAMES, STREAM_TYPES
 
 
@@ -184,6 +185,8 @@ class TapMyFulfillment(Tap):
         if handover is not None:
             foreign.update(handover.take(self.message_writer))
         super().load_state(own)
+        #: Stream → source ids the target asks for again (see ``resend``).
+        self.resend = resend_ids(foreign)
         if not foreign:
             return
         if isinstance(self.message_writer, PassThroughWriter):

@@ -19,6 +19,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal, InvalidOperation
 from typing import Any, Protocol
 
+from target_quickbooks.drift import document_fingerprint, is_document
 from target_quickbooks.mappers import MappingError
 from target_quickbooks.mappers.names import NAME_MAX, clean_name
 from target_quickbooks.qbo import BatchOperation, BatchResult
@@ -53,7 +54,14 @@ class LookupClient(Protocol):
 
 
 def entry_of(entity: Mapping[str, Any], content_hash: str = "") -> MapEntry:
-    """A map entry for an object QuickBooks returned."""
+    """A map entry for an object QuickBooks returned.
+
+    A document (Invoice, CreditMemo) gets the fingerprint of what QuickBooks answered
+    as its content hash: the baseline a later edit in QuickBooks is compared with
+    (:mod:`target_quickbooks.drift`).
+    """
+    if not content_hash and is_document(entity):
+        content_hash = document_fingerprint(entity)
     return MapEntry(id=str(entity["Id"]), sync_token=str(entity.get("SyncToken", "")),
                     content_hash=content_hash)
 

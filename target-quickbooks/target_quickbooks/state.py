@@ -10,7 +10,7 @@ Layout of the entry (compact on purpose; it travels through every run)::
     {"realm_id": "9130...", "v": 1,
      "items": {sku: "Id:SyncToken:hash8"},
      "customers": {customer_key: "Id:SyncToken:hash8"},
-     "invoices": {source id: "Id"}, "credit_memos": {source id: "Id"},
+     "invoices": {source id: "Id:SyncToken:fingerprint"}, "credit_memos": {...},
      "suffixed": [sku, ...],             # items whose Name carries the SKU suffix
      "voided": [invoice source id, ...],  # canceled invoices voided in QuickBooks
      "refunded": {invoice source id: {credit memo source id: "amount"}},  # memos written
@@ -20,6 +20,10 @@ Layout of the entry (compact on purpose; it travels through every run)::
      "pending": {stream: {key: {status, reason, code, detail, intuit_tid, hint,
                                 since, attempts, record}}},
      "results": {stream: {created, updated, unchanged, deferred, rejected, skipped}},
+     "changes_checked": iso,              # QuickBooks' changes are checked from here (drift.py)
+     "drift": {stream: {key: {id, doc_number, changes, seen, hint}}},  # edited in QuickBooks
+     "resend": {stream: [key, ...]},      # written by the target only: deleted in QuickBooks,
+                                          # the tap sends these records again (tap resend.py)
      "last_run": iso,
      "other_realms": {realm_id: entry}}  # entries of other companies, kept verbatim
 
@@ -60,6 +64,9 @@ ENTITY_OF_KIND = {"items": "Item", "customers": "Customer", "invoices": "Invoice
 #: The ID map kind of each stream's records (pending records are kept by stream).
 STREAM_KINDS = {"products": "items", "customers": "customers", "invoices": "invoices",
                 "credit_memos": "credit_memos"}
+#: Pending status of a document deleted in QuickBooks, waiting for its source record
+#: (its key is listed under ``resend`` for the tap; see :mod:`target_quickbooks.drift`).
+DELETED_IN_QUICKBOOKS = "deleted_in_quickbooks"
 #: Product outcomes that need no ``products`` entry: the items map says it is synced.
 SYNCED_OUTCOMES = frozenset({"created", "updated", "unchanged"})
 
@@ -148,6 +155,10 @@ class SyncState:
         self.pending: dict[str, dict[str, dict[str, Any]]] = {}
         self.results: dict[str, dict[str, int]] = {}
         self.last_run: str | None = None
+        #: Where the next check of QuickBooks' changes starts (ISO UTC), None: not yet.
+        self.changes_checked: str | None = None
+        #: stream → key → documents edited in QuickBooks after the target wrote them.
+        self.drift: dict[str, dict[str, dict[str, Any]]] = {}
         self.loaded = False
         #: Whether this run touched anything before an entry was loaded; what it touched
         #: is marked in the ID map's file (``_merge_late_entry``), not held in memory.
@@ -253,6 +264,10 @@ class SyncState:
         }
         self.results = copy.deepcopy(dict(entry.get("results") or {}))
         self.last_run = entry.get("last_run")
+        self.changes_checked = entry.get("changes_checked")
+        drift = entry.get("drift") or {}
+        self.drift = {str(stream): {str(key): dict(item) for key, item in records.items()}
+                      for stream, records in drift.items() if isinstance(records, Mapping)}
 
     def _merge_late_entry(self, entry: Mapping[str, Any], maps: IdMap) -> None:
         """Merge an entry that arrived after this run had already recorded outcomes.
@@ -271,6 +286,10 @@ class SyncState:
         older._load_entry(entry)
         self.suffixed |= {sku for sku in older.suffixed if not early("items", sku)}
         self.voided |= older.voided
+        self.changes_checked = self.changes_checked or older.changes_checked
+        for stream, records in older.drift.items():
+            for key, item in records.items():
+                self.drift.setdefault(stream, {}).setdefault(key, item)
         for invoice, memos in older.refunded.items():
             for memo, amount in memos.items():
                 if not early("credit_memos", memo):
@@ -323,6 +342,15 @@ class SyncState:
                             sorted(self.pending.items()) if records}
         entry["results"] = copy.deepcopy(self.results)
         entry["last_run"] = self.last_run
+        if self.changes_checked:
+            entry["changes_checked"] = self.changes_checked
+        drift = {stream: dict(sorted(records.items()))
+                 for stream, records in sorted(self.drift.items()) if records}
+        if drift:
+            entry["drift"] = drift
+        resend = self.resend()
+        if resend:
+            entry["resend"] = resend
         if self.other_realms:
             entry["other_realms"] = {realm: self.other_realms[realm]
                                      for realm in sorted(self.other_realms)}
@@ -353,8 +381,7 @@ class SyncState:
         twin.idmap.close()
         twin.idmap = self.idmap.copy()
         for name in ("suffixed", "voided", "refunded", "reactivated", "refs", "other_realms",
-                     "products",
-                     "pending", "results"):
+                     "products", "pending", "results", "changes_checked", "drift"):
             setattr(twin, name, copy.deepcopy(getattr(self, name)))
         twin.last_run, twin.loaded, twin.revision = self.last_run, self.loaded, self.revision
         twin._early = self._early
@@ -386,8 +413,12 @@ class SyncState:
             self._early = True
 
     def put(self, kind: str, key: str, entry: MapEntry) -> None:
-        """Remember an entity QuickBooks confirmed (created, updated or found)."""
-        if kind in ("invoices", "credit_memos"):
+        """Remember an entity QuickBooks confirmed (created, updated or found).
+
+        Documents keep ``Id:SyncToken:fingerprint`` (``Id`` alone when neither is known),
+        so a later change in QuickBooks can be told from the target's own.
+        """
+        if kind in ("invoices", "credit_memos") and not (entry.sync_token or entry.content_hash):
             self.idmap.set(kind, key, entry.id)
         else:
             self.idmap.set(kind, key, f"{entry.id}:{entry.sync_token}:{entry.content_hash}")
@@ -413,7 +444,7 @@ class SyncState:
         self,
         stream: str,
         key: str,
-        record: Mapping[str, Any],
+        record: Mapping[str, Any] | None,
         *,
         status: str,
         reason: str,
@@ -422,12 +453,16 @@ class SyncState:
         intuit_tid: str | None = None,
         hint: str | None = None,
         field: str | None = None,
+        deleted_id: str | None = None,
     ) -> None:
         """Keep a deferred or rejected record, to retry it at the start of the next run.
 
         ``since`` and ``attempts`` carry over from the entry this replaces, so a record
         that keeps failing shows how long and how often (and gets a new request id each
-        attempt, see ``SyncService._request_key``).
+        attempt, see ``SyncService._request_key``). So does ``deleted_id``, the Id of the
+        QuickBooks document a person deleted: until the record is written again, every
+        attempt needs a requestid other than the one that created that document.
+        ``record`` is None for such a document while its source record has not come back.
         """
         previous = self.pending.get(stream, {}).get(key, {})
         item: dict[str, Any] = {
@@ -435,10 +470,14 @@ class SyncState:
             "reason": reason,
             "since": previous.get("since") or utc_now(),
             "attempts": int(previous.get("attempts") or 0) + 1,
-            "record": json_safe(record),
         }
+        if record is not None:  # None: a document deleted in QuickBooks, awaiting its record
+            item["record"] = json_safe(record)
+        if previous.get("deleted_id"):  # its rewrite needs a new requestid, whatever happens
+            item["deleted_id"] = previous["deleted_id"]
         for name, value in (("field", field), ("code", code), ("detail", detail),
-                            ("intuit_tid", intuit_tid), ("hint", hint)):
+                            ("intuit_tid", intuit_tid), ("hint", hint),
+                            ("deleted_id", deleted_id)):
             if value:
                 item[name] = value
         self.pending.setdefault(stream, {})[key] = item
@@ -451,6 +490,13 @@ class SyncState:
         kept again): a run that stops half-way never loses one.
         """
         return dict(self.pending.get(stream, {}))
+
+    def resend(self) -> dict[str, list[str]]:
+        """Stream → keys deleted in QuickBooks whose source record the tap should send again."""
+        found = {stream: sorted(key for key, item in records.items()
+                                if item.get("status") == DELETED_IN_QUICKBOOKS)
+                 for stream, records in sorted(self.pending.items())}
+        return {stream: keys for stream, keys in found.items() if keys}
 
     def drop_pending(self, stream: str, key: str) -> None:
         """Forget a pending record (it was written or superseded)."""

@@ -184,8 +184,8 @@ def fields(rules: Mapping[str, Rule], expected: str, fix: str) -> Rule:
 MAP_KINDS = {
     "items": ("item", "Id:SyncToken:hash", "its SKU"),
     "customers": ("customer", "Id:SyncToken:hash", "its customer key"),
-    "invoices": ("invoice", "Id", "its document number"),
-    "credit_memos": ("credit memo", "Id", "its document number"),
+    "invoices": ("invoice", "Id:SyncToken:fingerprint", "its document number"),
+    "credit_memos": ("credit memo", "Id:SyncToken:fingerprint", "its document number"),
 }
 #: The rule of each ID map's values (also used while a STATE line streams).
 MAP_VALUE_RULES: dict[str, Rule] = {
@@ -203,7 +203,7 @@ PENDING_RECORD = fields({
     "attempts": scalar(int, "a whole number", _PENDING_FIX, null=True),
     "record": fields({}, "an object (the source record)", _PENDING_FIX),
     "field": _TEXT_OR_NULL, "code": _TEXT_OR_NULL, "detail": _TEXT_OR_NULL,
-    "intuit_tid": _TEXT_OR_NULL, "hint": _TEXT_OR_NULL,
+    "intuit_tid": _TEXT_OR_NULL, "hint": _TEXT_OR_NULL, "deleted_id": _TEXT_OR_NULL,
 }, "an object {status, reason, since, attempts, record, ...}", _PENDING_FIX)
 _DROP = "Fix: delete this key: {what}"
 _RESULTS_FIX = _DROP.format(what="it only holds the last run's counts, rewritten by the next run.")
@@ -220,6 +220,11 @@ _REACTIVATED_FIX = (
     'customer it names ("Entity:Id") is inactive as it should be: the target made it '
     "active for a document write and had not yet made it inactive again."
 )
+_CHANGES_FIX = _DROP.format(what="the next run checks QuickBooks' changes from then on "
+                           "(changes made before are not seen).")
+_DRIFT_FIX = _DROP.format(what="the documents still edited in QuickBooks are reported again "
+                          "only when they change there again.")
+_RESEND_FIX = _DROP.format(what="the target lists it again from its pending records.")
 _REALM_FIX = ('Fix: write the QuickBooks company id as a string (e.g. "9130350000000001"), '
               "the realm_id this entry belongs to.")
 
@@ -256,6 +261,15 @@ FIELDS: dict[str, Rule] = {
                                  'an object {"token": SyncToken, "after": SyncToken}',
                                  _REACTIVATED_FIX),
                           'an object {"Entity:Id": {"token", "after"}}', _REACTIVATED_FIX),
+    "changes_checked": scalar(str, "a string (ISO time) or null", _CHANGES_FIX, null=True),
+    "drift": map_of(map_of(fields({
+        "id": scalar(str, "a string (QuickBooks Id)", _DRIFT_FIX),
+        "changes": list_of(scalar(str, "a string", _DRIFT_FIX), "a list of strings",
+                           _DRIFT_FIX)}, "an object {id, changes, ...}", _DRIFT_FIX),
+        "an object {key: drift}", _DRIFT_FIX), "an object {stream: {key: drift}}", _DRIFT_FIX),
+    "resend": map_of(list_of(scalar(str, "a string (a source id)", _RESEND_FIX),
+                             "a list of source id strings", _RESEND_FIX),
+                     "an object {stream: [source id, ...]}", _RESEND_FIX),
     "refunded": map_of(map_of(scalar(str, 'a string (an amount, e.g. "12.50")', _REFUNDED_FIX),
                               'an object {credit memo id: "amount"}', _REFUNDED_FIX),
                        "an object {invoice id: {credit memo id: amount}}", _REFUNDED_FIX),

@@ -395,6 +395,10 @@ class TargetQuickBooks(Target):
             self._process_endofpipe()
 
     def _process_endofpipe(self) -> None:
+        # What changed in QuickBooks, even in a run without document records (a deleted
+        # document is found and listed for the tap to send again: drift.py).
+        self.service.check_quickbooks_changes(
+            canonical_stream(sink.stream_name) for sink in self._sinks_active.values())
         # Items and customers before documents; then the pending records of streams
         # that got nothing this run; only then the final state.
         for stream in STREAMS:

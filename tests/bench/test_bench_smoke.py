@@ -26,6 +26,7 @@ EXPECTED_RATIOS = {
     "naive writer: entity writes per minute / ceiling",
     "target / naive writes per minute",
     "contention: failed records with another app causing 429s",
+    "QuickBooks metered reads of a no-change hourly run, worst feed",
 }
 
 
@@ -42,6 +43,12 @@ def test_bench_smoke_produces_every_ratio(tmp_path: Path) -> None:
     assert bulk["returncode"] == 0, bulk["stderr_tail"]
     assert bulk["items_in_quickbooks"] == sc.SMOKE.write_products
     assert bulk["batch_requests"] > 0
+    hourly = report["results"]["hourly_reads"]
+    assert set(hourly["feeds"]) == {"products", "customers", "invoices", "credit_memos"}
+    assert all(feed["first_returncode"] == 0 and feed["returncode"] == 0
+               for feed in hourly["feeds"].values()), hourly
+    # A document feed checks QuickBooks' changes with one CDC request per run.
+    assert hourly["feeds"]["invoices"]["by_kind"]["cdc"] == 1, hourly
     table = io.StringIO()
     bench_run.print_table(report["ratios"], out=table)
     assert "entity writes per QuickBooks HTTP request" in table.getvalue()

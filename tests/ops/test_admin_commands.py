@@ -138,3 +138,25 @@ def test_report_shows_mapped_products_without_status_as_synced() -> None:
         ("SKU-1", "12", "synced", "2026-11-30T12:00:00+00:00"),
         ("SKU-2", None, "skipped", "2026-11-30T11:00:00+00:00")]
     assert "1 needing attention" in render_table(report)
+
+
+def test_report_shows_documents_deleted_and_edited_in_quickbooks() -> None:
+    state = {"bookmarks": {"target-quickbooks": {
+        "realm_id": REALM, "v": 1, "invoices": {"5002": "151:0:88.16/58/abcd0123"},
+        "pending": {"invoices": {"5001": {
+            "status": "deleted_in_quickbooks", "deleted_id": "150",
+            "reason": "QuickBooks document Id 150 was deleted in QuickBooks",
+            "hint": "the tap sends this document's source record again"}}},
+        "drift": {"invoices": {"5002": {
+            "id": "151", "doc_number": "FA-5002", "changes": ["total 88.16 -> 90.00"],
+            "seen": "2026-12-05T10:00:00+00:00", "hint": "leaves it as it is"}}},
+        "resend": {"invoices": ["5001"]},
+        "results": {}, "last_run": "2026-12-05T10:00:00+00:00"}}}
+    report = build_report({"dev:tap-to-target": state})
+    assert [(d["key"], d["quickbooks_id"], d["changes"]) for d in report.drift] == [
+        ("5002", "151", ["total 88.16 -> 90.00"])]
+    assert report.as_dict()["drift"] == report.drift
+    table = render_table(report)
+    assert "1 deleted in QuickBooks (waiting for the source record)" in table
+    assert "0 deferred" in table
+    assert "Edited in QuickBooks" in table and "total 88.16 -> 90.00" in table

@@ -87,14 +87,15 @@ def test_merge_keeps_tap_bookmarks_and_replaces_only_our_entry():
     state = SyncState(REALM)
     state.load_state_message({"bookmarks": {BOOKMARK: entry()}})
     state.put("items", "SKU-2", MapEntry("102", "0", "11112222"))
-    state.put("invoices", "1002", MapEntry("131", "0", "ignored"))
+    state.put("invoices", "1002", MapEntry("131", "0", "25.00/58/abcd0123"))
     tap_state = {"bookmarks": {"products": {"replication_key_value": "2026-03-01"},
                                BOOKMARK: entry()}}
     merged = state.merged_into(tap_state)
     assert merged["bookmarks"]["products"] == {"replication_key_value": "2026-03-01"}
     ours = merged["bookmarks"][BOOKMARK]
     assert ours["items"] == {"SKU-1": "101:3:abcd1234", "SKU-2": "102:0:11112222"}
-    assert ours["invoices"] == {"1001": "130", "1002": "131"}
+    # Documents keep Id:SyncToken:fingerprint (drift.py); entries of older states stay "Id".
+    assert ours["invoices"] == {"1001": "130", "1002": "131:0:25.00/58/abcd0123"}
     assert tap_state["bookmarks"][BOOKMARK]["items"] == {"SKU-1": "101:3:abcd1234"}
     round_trip = SyncState(REALM)
     assert round_trip.load_state_message(json.loads(json.dumps(merged)))

@@ -109,7 +109,10 @@ def test_full_run_then_idempotent_rerun(emu, tmp_path):
     (memo,) = emu.entities("CreditMemo")
     assert D(str(memo["TotalAmt"])) == D("37.50")
     entry = state["bookmarks"][BOOKMARK]
-    assert entry["invoices"] == {"5001": invoice["Id"]}
+    # Id:SyncToken:fingerprint of what QuickBooks answered (total/customer/lines).
+    qbo_id, token, fingerprint = entry["invoices"]["5001"].split(":")
+    assert (qbo_id, token) == (invoice["Id"], "0")
+    assert fingerprint.startswith(f"88.16/{invoice['CustomerRef']['value']}/")
     assert entry["pending"] == {}
 
     writes_before = emu.stats()

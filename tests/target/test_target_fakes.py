@@ -9,11 +9,13 @@ inject a Fault for a given entity and key.
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import re
 from collections.abc import Callable, Iterable
 
 from quickbooks_emulator.store import SEED_ACCOUNTS
 from target_quickbooks.qbo import BatchOperation, BatchResult, FaultError, QuickBooksFault
+from target_quickbooks.qbo.cdc import CdcAnswer
 
 REALM = "9130350000000001"
 # The same chart of accounts as the emulator's company (one source of truth).
@@ -49,6 +51,9 @@ class FakeQuickBooks:
         self._next = 1000
         self.calls: list[tuple[str, object]] = []
         self.inject: list[Callable[[BatchOperation], QuickBooksFault | None]] = []
+        #: (entity, Id) → when it last changed / was deleted (change data capture).
+        self.changed_at: dict[tuple[str, str], dt.datetime] = {}
+        self.deleted_at: dict[tuple[str, str], dt.datetime] = {}
         for id_, name, kind, sub in ACCOUNTS:
             self.add("Account", {"Id": id_, "Name": name, "AccountType": kind,
                                  "AccountSubType": sub})
@@ -65,7 +70,21 @@ class FakeQuickBooks:
             self._next += 1
             obj["Id"] = str(self._next)
         self.tables.setdefault(entity, {})[obj["Id"]] = obj
+        self.changed_at[(entity, obj["Id"])] = dt.datetime.now(dt.timezone.utc)
         return obj
+
+    def delete(self, entity: str, object_id: str) -> None:
+        """A person deletes a transaction in QuickBooks."""
+        del self.tables[entity][object_id]
+        self.deleted_at[(entity, object_id)] = dt.datetime.now(dt.timezone.utc)
+
+    def edit(self, entity: str, object_id: str, **fields: object) -> dict:
+        """A person edits an object in QuickBooks (SyncToken + 1)."""
+        current = self.tables[entity][object_id]
+        current.update(fields)
+        current["SyncToken"] = str(int(current["SyncToken"]) + 1)
+        self.changed_at[(entity, object_id)] = dt.datetime.now(dt.timezone.utc)
+        return copy.deepcopy(current)
 
     def entities(self, entity: str) -> list[dict]:
         return list(self.tables.get(entity, {}).values())
@@ -76,7 +95,7 @@ class FakeQuickBooks:
 
     def reads(self) -> list[tuple[str, object]]:
         """Every read and query call (QuickBooks meters these on some plans)."""
-        return [call for call in self.calls if call[0] in ("query", "query_in", "read")]
+        return [call for call in self.calls if call[0] in ("query", "query_in", "read", "cdc")]
 
     # the client interface
 
@@ -91,7 +110,7 @@ class FakeQuickBooks:
     def query(self, statement: str) -> list[dict]:
         self.calls.append(("query", statement))
         statement = re.sub(r" STARTPOSITION \d+( MAXRESULTS \d+)?$", "", statement.strip())
-        match = re.match(r"SELECT \* FROM (\w+)(?: WHERE (.*))?$", statement)
+        match = re.match(r"SELECT (?:\*|Id, SyncToken) FROM (\w+)(?: WHERE (.*))?$", statement)
         assert match, statement
         entity, where = match.group(1), match.group(2) or ""
         include_inactive = "Active IN (true, false)" in where
@@ -114,6 +133,19 @@ class FakeQuickBooks:
         self.calls.append(("query_in", (entity, field, tuple(values))))
         rows = self._visible(entity, "Active IN (true, false)" in extra_where)
         return copy.deepcopy([r for r in rows if str(r.get(field)) in values])
+
+    def cdc(self, entities: Iterable[str], changed_since: dt.datetime) -> CdcAnswer:
+        """Change data capture: what changed or was deleted since ``changed_since``."""
+        entities = list(entities)
+        self.calls.append(("cdc", (tuple(entities), changed_since)))
+        changed = {e: [copy.deepcopy(self.tables[e][i]) for (e2, i), at in self.changed_at.items()
+                       if e2 == e and at >= changed_since and i in self.tables.get(e, {})]
+                   for e in entities}
+        deleted = {e: [i for (e2, i), at in self.deleted_at.items()
+                       if e2 == e and at >= changed_since] for e in entities}
+        return CdcAnswer(changed={e: rows for e, rows in changed.items() if rows},
+                         deleted={e: ids for e, ids in deleted.items() if ids},
+                         time=dt.datetime.now(dt.timezone.utc).isoformat())
 
     def read(self, entity: str, entity_id: str) -> dict:
         self.calls.append(("read", (entity, entity_id)))
@@ -142,6 +174,7 @@ class FakeQuickBooks:
                        SyncToken=str(int(current["SyncToken"]) + 1))
         for line in current.get("Line", []):
             line["Amount"] = 0
+        self.changed_at[("Invoice", current["Id"])] = dt.datetime.now(dt.timezone.utc)
         return copy.deepcopy(current)
 
     def _one(self, op: BatchOperation) -> BatchResult:
@@ -166,10 +199,13 @@ class FakeQuickBooks:
             payload.pop("sparse", None)
             current.update(payload)
             current["SyncToken"] = str(int(current["SyncToken"]) + 1)
+            self.changed_at[(op.entity, current["Id"])] = dt.datetime.now(dt.timezone.utc)
             return BatchResult(operation=op, entity=copy.deepcopy(current))
         problem = self._unique(op.entity, payload, exclude=None)
         if problem:
             return BatchResult(operation=op, fault=problem)
+        if op.entity in ("Invoice", "CreditMemo"):
+            payload.setdefault("TotalAmt", _document_total(payload))
         return BatchResult(operation=op, entity=copy.deepcopy(self.add(op.entity, payload)))
 
     def _unique(self, entity: str, obj: dict, exclude: str | None) -> QuickBooksFault | None:
@@ -185,6 +221,16 @@ class FakeQuickBooks:
                 return fault("6240", "Duplicate Name Exists Error",
                              f"The name supplied already exists. : Id={other['Id']}")
         return None
+
+
+def _document_total(payload: dict) -> float:
+    """TotalAmt as QuickBooks computes it: sales lines − discount lines + TotalTax."""
+    total = 0.0
+    for line in payload.get("Line", []):
+        sign = -1 if line.get("DetailType") == "DiscountLineDetail" else 1
+        total += sign * float(line.get("Amount") or 0)
+    total += float((payload.get("TxnTaxDetail") or {}).get("TotalTax") or 0)
+    return round(total, 2)
 
 
 def test_fake_enforces_unique_names_and_sync_tokens():

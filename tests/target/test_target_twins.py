@@ -32,7 +32,8 @@ def memo(**fields):
 def assert_one_document_one_twin_rejected(fake, state, stream, entity, keeper, twin):
     (created,) = fake.entities(entity)
     entry = ours(state)
-    assert entry[stream] == {keeper: created["Id"]}
+    # Map values are Id:SyncToken:fingerprint (drift.py): compare the Ids.
+    assert {k: v.split(":")[0] for k, v in entry[stream].items()} == {keeper: created["Id"]}
     pending = entry["pending"][stream][twin]
     assert pending["status"] == "rejected"
     assert pending["field"] == "increment_id"
@@ -88,7 +89,7 @@ def test_twin_given_its_own_number_at_the_source_is_written():
         "invoices", invoice(id="1002", increment_id="INV-1002"))])
     assert sorted(i["DocNumber"] for i in fake.entities("Invoice")) == ["INV-1001", "INV-1002"]
     assert ours(state2)["pending"] == {}
-    assert len(set(ours(state2)["invoices"].values())) == 2
+    assert len({v.split(":")[0] for v in ours(state2)["invoices"].values()}) == 2
 
 
 def test_twins_through_another_feeds_state():
@@ -119,7 +120,7 @@ def test_twins_across_states_in_separate_batches_are_still_never_merged_in_one_s
                      expect_rejected=True, batch_size=1)
     (created,) = fake.entities("Invoice")
     mapped = ours(y_state)["invoices"]
-    assert list(mapped.values()) == [created["Id"]]
+    assert [value.split(":")[0] for value in mapped.values()] == [created["Id"]]
     (twin,) = ours(y_state)["pending"]["invoices"]
     assert twin not in mapped
     assert "same number" in ours(y_state)["pending"]["invoices"][twin]["reason"]

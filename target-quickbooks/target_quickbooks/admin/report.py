@@ -13,6 +13,7 @@ import json
 import os
 import shutil
 import subprocess
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -47,10 +48,13 @@ class Report:
     products: list[dict[str, Any]] = field(default_factory=list)
     feeds: list[dict[str, Any]] = field(default_factory=list)
     pending: list[dict[str, Any]] = field(default_factory=list)
+    #: Documents edited in QuickBooks after the target wrote them (left as they are).
+    drift: list[dict[str, Any]] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         """The JSON form (``--format json``)."""
-        return {"products": self.products, "feeds": self.feeds, "pending": self.pending}
+        return {"products": self.products, "feeds": self.feeds, "pending": self.pending,
+                "drift": self.drift}
 
 
 def find_meltano() -> str:
@@ -137,6 +141,13 @@ def build_report(states: Mapping[str, Mapping[str, Any]]) -> Report:
                     "hint": item.get("hint"), "attempts": item.get("attempts"),
                     "since": item.get("since"),
                 })
+        for stream, records in sorted((entry.get("drift") or {}).items()):
+            for key, item in sorted(records.items()):
+                report.drift.append({
+                    "feed": feed, "stream": stream, "key": key,
+                    "quickbooks_id": item.get("id"), "doc_number": item.get("doc_number"),
+                    "changes": list(item.get("changes") or []), "seen": item.get("seen"),
+                    "hint": item.get("hint")})
     report.products = [products[sku] for sku in sorted(products)]
     return report
 
@@ -156,6 +167,12 @@ def _feed_name(state_id: str) -> str:
     return f"{source} → {sink}"
 
 
+#: How the pending statuses read in the table's heading.
+_STATUS_LABELS = {"rejected": "rejected", "needs_attention": "needing attention",
+                  "deferred": "deferred",
+                  "deleted_in_quickbooks": "deleted in QuickBooks (waiting for the source record)"}
+
+
 def render_table(report: Report) -> str:
     """Plain-text tables for people."""
     lines = ["Synchronisation des produits", ""]
@@ -170,14 +187,21 @@ def render_table(report: Report) -> str:
                          *(str(counts.get(o, 0)) for o in OUTCOMES), str(feed["pending"])])
     lines += _table(["Feed", "Last run", "Stream", *OUTCOMES, "pending"], rows)
     if report.pending:
-        rejected = sum(1 for p in report.pending if p["status"] == "rejected")
-        attention = sum(1 for p in report.pending if p["status"] == "needs_attention")
-        lines += ["", f"Waiting to be retried ({rejected} rejected, {attention} needing "
-                      f"attention, {len(report.pending) - rejected - attention} deferred)", ""]
+        statuses = Counter(str(p["status"] or "deferred") for p in report.pending)
+        lines += ["", "Waiting to be retried (" + ", ".join(
+            f"{statuses[status]} {label}" for status, label in _STATUS_LABELS.items())
+            + ")", ""]
         lines += _table(["Feed", "Stream", "Key", "Status", "Field", "Attempts", "Reason", "Fix"],
                         [[p["feed"], p["stream"], p["key"], p["status"] or "", p["field"] or "-",
                           str(p["attempts"] or ""), (p["reason"] or "")[:160],
                           (p["hint"] or "")[:160]] for p in report.pending])
+    if report.drift:
+        lines += ["", "Edited in QuickBooks after the target wrote them (left as they are)", ""]
+        lines += _table(["Feed", "Stream", "Key", "QuickBooks Id", "DocNumber", "Seen",
+                         "What changed"],
+                        [[d["feed"], d["stream"], d["key"], d["quickbooks_id"] or "-",
+                          d["doc_number"] or "-", d["seen"] or "-", "; ".join(d["changes"])]
+                         for d in report.drift])
     return "\n".join(lines)
 
 

@@ -35,6 +35,7 @@ from target_quickbooks.qbo.batch import (
     chunks,
     parse_item,
 )
+from target_quickbooks.qbo.cdc import CdcAnswer, cdc_params, parse_cdc
 from target_quickbooks.qbo.errors import (
     AuthError,
     QuickBooksError,
@@ -427,6 +428,19 @@ class QuickBooksClient:
         q.check_identifier(entity, "entity")
         path = f"/{entity.lower()}/{requests.utils.quote(str(entity_id), safe='')}"
         return self._request("GET", path, kind="read").data[entity]
+
+    def cdc(self, entities: Sequence[str], changed_since: datetime) -> CdcAnswer:
+        """What changed or was deleted since ``changed_since`` (one metered read).
+
+        Args:
+            entities: entity names, e.g. ``("Invoice", "CreditMemo")``: one request for all.
+            changed_since: aware time, at most 30 days ago (see :mod:`~target_quickbooks.qbo.cdc`).
+
+        Returns:
+            The answer, split into changed objects and deleted Ids per entity.
+        """
+        params = cdc_params(entities, changed_since)
+        return parse_cdc(self._request("GET", "/cdc", kind="cdc", params=params).data)
 
     def _query_page(self, statement: str) -> dict:
         if len(statement) <= _MAX_GET_QUERY:

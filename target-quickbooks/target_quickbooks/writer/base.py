@@ -20,8 +20,13 @@ from target_quickbooks.mappers.items import payload_hash, product_sku
 from target_quickbooks.qbo import QuickBooksFault
 from target_quickbooks.resolver import Resolver, changed_fields, entry_of
 from target_quickbooks.results import RunResults
-from target_quickbooks.state import SyncState
-from target_quickbooks.writer.hints import DEFAULT_FAULT_HINT, fault_hint, mapping_hint
+from target_quickbooks.state import DELETED_IN_QUICKBOOKS, SyncState
+from target_quickbooks.writer.hints import (
+    DEFAULT_FAULT_HINT,
+    fault_hint,
+    mapping_hint,
+    waiting_message,
+)
 from target_quickbooks.writer.jobs import (
     CUSTOMERS,
     KIND,
@@ -125,6 +130,8 @@ class WriterBase:
                 if current != key:
                     self._stale_keys.setdefault((stream, current), []).append(key)
                     self._previous.setdefault((stream, current), entry)
+            elif key not in fresh and entry.get("status") == DELETED_IN_QUICKBOOKS:
+                self.logger.warning("%s", waiting_message(stream, key, entry))
             elif key not in fresh:
                 self.logger.warning("Pending %s record %r has no record to retry; it stays in "
                                     "the state for a person to look at.", stream, key)
@@ -140,6 +147,9 @@ class WriterBase:
         if previous and previous.get("code"):
             # QuickBooks refused the earlier attempt: a new id, so it is not replayed.
             base += f"~{previous.get('attempts', 1)}"
+        if previous and previous.get("deleted_id"):
+            # Its document was deleted in QuickBooks: the old id would replay the old create.
+            base += f":redo{previous['deleted_id']}"
         return base
 
     # Outcomes

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from target_quickbooks.mappers import MappingError
 from target_quickbooks.qbo import QuickBooksFault
 
@@ -60,3 +63,17 @@ def mapping_hint(error: MappingError) -> str:
     return (f"correct {field_name!r} at the source (see the record contract in the "
             "target-quickbooks README) or convert it with stream_maps; the record is retried "
             "on the next run")
+
+RESEND_HINT = (
+    "the tap sends this document's source record again at the start of the next run "
+    "(tap-myfulfillment reads `resend` in this entry) and the target writes it again; with a "
+    "tap that does not, make the source emit the record again (e.g. touch it at the source, "
+    "or run the feed with a state whose bookmark is before it)"
+)
+
+
+def waiting_message(stream: str, key: str, entry: Mapping[str, Any]) -> str:
+    """The log line for a deleted document whose source record has not come back yet."""
+    return (f"{stream} record {key!r}: QuickBooks document Id {entry.get('deleted_id')} was "
+            f"deleted in QuickBooks; it is written again when its source record comes back. "
+            f"Fix: {RESEND_HINT}.")

@@ -6,6 +6,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from target_quickbooks.state import SyncState
+from target_quickbooks.writer.changes import QuickBooksChanges
 from target_quickbooks.writer.customers import CustomerWriter
 from target_quickbooks.writer.documents import DocumentWriter
 from target_quickbooks.writer.jobs import CUSTOMERS, PRODUCTS, STREAMS, canonical_stream
@@ -13,7 +14,8 @@ from target_quickbooks.writer.normalization import NormalizationGate
 from target_quickbooks.writer.products import ProductWriter
 
 
-class SyncService(DocumentWriter, ProductWriter, CustomerWriter, NormalizationGate):
+class SyncService(QuickBooksChanges, DocumentWriter, ProductWriter, CustomerWriter,
+                  NormalizationGate):
     """Writes batches of records of one stream to QuickBooks and records the outcomes."""
 
     # Entry points
@@ -22,6 +24,8 @@ class SyncService(DocumentWriter, ProductWriter, CustomerWriter, NormalizationGa
         """Write one batch of records of ``stream`` (pending ones of earlier runs first)."""
         stream = canonical_stream(stream)
         self._settle_old_reactivations()
+        if stream not in (PRODUCTS, CUSTOMERS):
+            self.check_quickbooks_changes([stream])  # before any document is "unchanged"
         batch = self._without_unnormalised(stream, self._with_pending(stream, list(records)))
         if not batch:
             return
