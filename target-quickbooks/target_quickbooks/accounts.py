@@ -120,6 +120,14 @@ class References:
             self._tables[entity] = self.client.query(f"SELECT * FROM {entity}")  # noqa: S608
         return self._tables[entity]
 
+    def listed(self, entity: str) -> list[dict[str, Any]]:
+        """Every object of a small list entity (``Account``, ``TaxCode``, ``TaxRate``).
+
+        The same rows the settings are resolved against, read once per run.
+        """
+        with self._lock:
+            return list(self._all(entity))
+
     def _find(self, entity: str, value: str) -> dict[str, Any] | None:
         """An object of ``entity`` whose Id (digits) or exact Name is ``value``.
 

@@ -113,9 +113,8 @@ def vat_rates(references: References, config: Mapping[str, Any],
 def _company_codes(references: References) -> dict[str, tuple[str, str]]:
     """The company's active single-rate sales tax codes: rate → (Id, name), first Id wins."""
     try:
-        codes = references.client.query("SELECT * FROM TaxCode")
-        rates = {str(rate.get("Id")): rate for rate in
-                 references.client.query("SELECT * FROM TaxRate")}
+        codes = references.listed("TaxCode")
+        rates = {str(rate.get("Id")): rate for rate in references.listed("TaxRate")}
     except QuickBooksError:
         return {}
     found: dict[str, tuple[str, str]] = {}
