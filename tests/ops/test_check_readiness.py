@@ -9,11 +9,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from click.testing import CliRunner
 from quickbooks_emulator import QuickBooksEmulator
 from target_quickbooks.admin import main
 from target_quickbooks.admin.check import check
 from target_quickbooks.qbo import TokenStore
+from target_quickbooks.settings import CONFIG_SCHEMA
 from target_quickbooks.state_check import Problems, StateDamagedError, validate_entry
 
 from tests.ops.test_admin_commands import REALM, _config
@@ -168,3 +170,11 @@ def test_damaged_rates_seen_stops_like_any_damaged_field():
     assert 'bookmarks["target-quickbooks"].rates_seen[1]' in str(error.value)
     with pytest.raises(StateDamagedError):
         validate_entry({"realm_id": REALM, "rates_seen": "20"}, Problems())
+
+
+def test_meltano_yml_declares_every_setting_of_the_target():
+    # Meltano passes only declared settings: one missing here never reaches the target.
+    project = yaml.safe_load((Path(__file__).parents[2] / "meltano.yml").read_text())
+    [plugin] = [loader for loader in project["plugins"]["loaders"]
+                if loader["name"] == "target-quickbooks"]
+    assert {s["name"] for s in plugin["settings"]} == set(CONFIG_SCHEMA["properties"])
