@@ -46,6 +46,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="language of Fault texts (default: fr for a FR company, else en)")
     parser.add_argument("--multicurrency", action="store_true",
                         help="turn multicurrency on in the company's preferences")
+    parser.add_argument("--bare", action="store_true",
+                        help="a new company as Intuit creates it: no Shipping/Adjustment "
+                             "items, vendor or employee; a default discount account")
     parser.add_argument("--no-rotate", action="store_true",
                         help="refresh returns the same refresh token (no rotation)")
     parser.add_argument("--dataset", default="empty", choices=("empty", "demo"),
@@ -66,8 +69,8 @@ def main(argv: list[str] | None = None) -> int:
         per_minute=args.per_minute, per_second=args.per_second,
         batch_per_minute=args.batch_per_minute, max_concurrent=args.max_concurrent,
         time_scale=args.time_scale, latency_ms=args.latency_ms, country=args.country,
-        language=args.language, multicurrency=args.multicurrency, state_file=args.state_file,
-        dataset=args.dataset)
+        language=args.language, multicurrency=args.multicurrency, bare=args.bare,
+        state_file=args.state_file, dataset=args.dataset)
     return serve_until_signal(emulator.start(), "QuickBooks emulator")
 
 

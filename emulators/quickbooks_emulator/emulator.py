@@ -50,6 +50,9 @@ class QuickBooksEmulator:
         country: Company country (non-US: tax code required on lines).
         language: Language of Fault texts (``en``/``fr``); None: French for a French
             company, English otherwise (as real companies answer).
+        bare: A company as Intuit creates it: its default accounts and tax codes and a
+            default discount account in Preferences, but no Shipping/Adjustment items,
+            vendor or employee (the default seeds those for the demo).
         multicurrency: Turn multicurrency on (documents must match their customer's
             currency).
         state_file: Optional JSON file: loaded at start when it exists, written at stop
@@ -78,6 +81,7 @@ class QuickBooksEmulator:
         country: str = "FR",
         language: str | None = None,
         multicurrency: bool = False,
+        bare: bool = False,
         state_file: str | os.PathLike[str] | None = None,
         dataset: str = "empty",
     ) -> None:
@@ -88,7 +92,7 @@ class QuickBooksEmulator:
         self.realm_id = realm_id
         self.time_scale = time_scale
         self.state_file = Path(state_file) if state_file else None
-        company = Company(realm_id, country, language, multicurrency)
+        company = Company(realm_id, country, language, multicurrency, bare=bare)
         oauth_server = OAuthServer(
             client_id=client_id, client_secret=client_secret, realm_id=realm_id,
             initial_refresh_token=initial_refresh_token, access_token_ttl=access_token_ttl,

@@ -67,11 +67,17 @@ class Company:
         language: Language of Fault texts (``en``/``fr``); None: the country's (French
             for FR, see :mod:`quickbooks_emulator.localization`).
         multicurrency: Whether multicurrency is on (Preferences.CurrencyPrefs).
+        bare: Seed only what Intuit creates for a new company: accounts, tax codes,
+            CompanyInfo and Preferences (with ``SalesFormsPrefs.DefaultDiscountAccount``,
+            the "Discounts given" account, as Intuit's Preferences carry it), no items,
+            vendor or employee.
     """
 
     def __init__(self, realm_id: str, country: str = "FR", language: str | None = None,
-                 multicurrency: bool = False) -> None:
+                 multicurrency: bool = False, *, bare: bool = False) -> None:
         self.realm_id = realm_id
+        #: A company as Intuit creates it (see :meth:`_seed`), not the demo's.
+        self.bare = bare
         self.country = country.upper()
         self.language = language or default_language(self.country)
         if self.language not in LANGUAGES:
@@ -296,13 +302,18 @@ class Company:
                 }]},
                 "PurchaseTaxRateList": {"TaxRateDetail": []},
             })
-        for item_id, name in (("20", "Shipping"), ("21", "Adjustment")):
+        for item_id, name in () if self.bare else (("20", "Shipping"), ("21", "Adjustment")):
             self._seed_insert("Item", item_id, {
                 "Name": name, "FullyQualifiedName": name, "Active": True, "Type": "Service",
                 "Taxable": False, "UnitPrice": Decimal(0),
                 "IncomeAccountRef": {"value": "1", "name": "Services"},
                 "TrackQtyOnHand": False, "SubItem": False,
             })
+        if not self.bare:
+            self._seed_people()
+        self._seed_company()
+
+    def _seed_people(self) -> None:
         self._seed_insert("Vendor", "56", {
             "DisplayName": "Transports Dupont", "CompanyName": "Transports Dupont SARL",
             "PrintOnCheckName": "Transports Dupont SARL", "Active": True,
@@ -312,6 +323,16 @@ class Company:
             "DisplayName": "Camille Martin", "GivenName": "Camille", "FamilyName": "Martin",
             "PrintOnCheckName": "Camille Martin", "Active": True,
         })
+
+    def _seed_company(self) -> None:
+        sales_forms: dict[str, Any] = {"CustomTxnNumbers": True, "AllowDiscount": True,
+                                       "AllowShipping": False, "AllowDeposit": False,
+                                       "ETransactionEnabledStatus": "NotApplicable"}
+        if self.bare:
+            # Intuit's Preferences name the default discount account by Id (XML
+            # <DefaultDiscountAccount>86</...> in Intuit forum payloads); the demo
+            # company keeps its historical Preferences.
+            sales_forms["DefaultDiscountAccount"] = "86"
         self._seed_insert("CompanyInfo", "1", {
             "CompanyName": "Démo Fulfillment SARL", "LegalName": "Démo Fulfillment SARL",
             "CompanyAddr": {"Id": "1", "Line1": "12 rue de la Paix", "City": "Paris",
@@ -325,9 +346,7 @@ class Company:
             "ProductAndServicesPrefs": {"ForSales": True, "ForPurchase": True,
                                         "QuantityWithPriceAndRate": True,
                                         "QuantityOnHand": True},
-            "SalesFormsPrefs": {"CustomTxnNumbers": True, "AllowDiscount": True,
-                                "AllowShipping": False, "AllowDeposit": False,
-                                "ETransactionEnabledStatus": "NotApplicable"},
+            "SalesFormsPrefs": sales_forms,
             "CurrencyPrefs": {"MultiCurrencyEnabled": self.multicurrency,
                               "HomeCurrency": {"value": self.home_currency}},
             "TaxPrefs": {"UsingSalesTax": True, "PartnerTaxEnabled": True},

@@ -16,9 +16,18 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Protocol
 
+from target_quickbooks.company_defaults import (
+    PREFERENCE_PATH,
+    creates_missing_items,
+    default_discount_account,
+    item_name,
+    service_item_payload,
+)
 from target_quickbooks.company_time import CompanyZone, UnknownTimeZone, company_zone
 from target_quickbooks.mappers.money import rate_key
 from target_quickbooks.mappers.vat import SalesRate
+from target_quickbooks.qbo.errors import QuickBooksError
+from target_quickbooks.qbo.idempotency import request_id
 from target_quickbooks.settings import tax_code_table
 
 #: Entities read whole, once per run, to resolve settings locally.
@@ -39,6 +48,14 @@ class QueryClient(Protocol):
     @staticmethod
     def escape(value: str) -> str:
         """Escape a query literal."""
+        ...
+
+    def preferences(self) -> dict:
+        """The company's Preferences."""
+        ...
+
+    def create(self, entity: str, payload: dict, *, request_id: str) -> dict:
+        """Create an object (idempotent by ``request_id``)."""
         ...
 
 
@@ -90,9 +107,10 @@ class References:
         self.logger = logger or logging.getLogger(__name__)
         self._cache: dict[tuple[str, str], dict[str, str]] = {}
         self._tables: dict[str, list[dict[str, Any]]] = {}
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
         self._zone: CompanyZone | None = None
         self._sales_rates: dict[str, SalesRate] | None = None
+        self._preferences: dict[str, Any] | None = None
 
     # Generic lookup
 
@@ -101,6 +119,14 @@ class References:
         if entity not in self._tables:
             self._tables[entity] = self.client.query(f"SELECT * FROM {entity}")  # noqa: S608
         return self._tables[entity]
+
+    def listed(self, entity: str) -> list[dict[str, Any]]:
+        """Every object of a small list entity (``Account``, ``TaxCode``, ``TaxRate``).
+
+        The same rows the settings are resolved against, read once per run.
+        """
+        with self._lock:
+            return list(self._all(entity))
 
     def _find(self, entity: str, value: str) -> dict[str, Any] | None:
         """An object of ``entity`` whose Id (digits) or exact Name is ``value``.
@@ -138,6 +164,11 @@ class References:
         value = self.config.get(setting)
         if role == "service_income" and not value:
             setting, value = "income_account", self.config.get("income_account")
+        return self._account(role, f"Setting `{setting}`", value)
+
+    def _account(self, role: str, source: str, value: Any) -> dict[str, str]:
+        """Resolve ``value`` (from ``source``, named in messages) as an account of ``role``."""
+        rule = ACCOUNT_RULES[role]
         key = ("Account", f"{role}:{value}")
         with self._lock:
             if key in self._cache:
@@ -152,14 +183,14 @@ class References:
             found = self._find("Account", str(value))
             if found is None:
                 raise ConfigurationError(
-                    f"Setting `{setting}` = {value!r}: no QuickBooks account has this Id or "
+                    f"{source} = {value!r}: no QuickBooks account has this Id or "
                     f"Name. Expected an account of type {expected}. {self._candidates(rule)}"
                 )
             wrong_type = found.get("AccountType") not in rule.types
             wrong_sub = rule.sub_type and found.get("AccountSubType") != rule.sub_type
             if wrong_type or wrong_sub:
                 raise ConfigurationError(
-                    f"Setting `{setting}` = {value!r} is account {_describe(found)}, but "
+                    f"{source} = {value!r} is account {_describe(found)}, but "
                     f"{rule.needed_for} need an account of type {expected}. "
                     f"{self._candidates(rule)}"
                 )
@@ -282,11 +313,92 @@ class References:
                     raise ConfigurationError(str(exc)) from None
             return self._zone
 
+    def find_item(self, setting: str) -> dict[str, str] | None:
+        """The item of ``shipping_item``/``adjustment_item`` if QuickBooks has it."""
+        value = item_name(self.config, setting)
+        with self._lock:
+            if ("Item", value) in self._cache:
+                return self._cache[("Item", value)]
+            found = self._find("Item", value)
+            if found is not None:
+                self._cache[("Item", value)] = _ref(found)
+            return self._cache.get(("Item", value))
+
     def item(self, setting: str) -> dict[str, str]:
-        """The reference of the ``shipping_item`` or ``adjustment_item`` setting."""
-        default = {"shipping_item": "Shipping", "adjustment_item": "Adjustment"}[setting]
-        return self._named("Item", setting, self.config.get(setting) or default)
+        """The reference of the ``shipping_item`` or ``adjustment_item`` setting.
+
+        A missing item is created (a Service item of that name on the service income
+        account) unless ``create_missing_items`` is off; a dry run only says it would.
+
+        Raises:
+            ConfigurationError: the item is missing and may not be created (or its
+                name is an Id, which cannot name a new item), or the service income
+                account is not usable.
+        """
+        value = item_name(self.config, setting)
+        with self._lock:
+            found = self.find_item(setting)
+            if found is not None:
+                return found
+            self.item_creation_problem(setting)
+            income = self.account("service_income")
+            if self.config.get("dry_run"):
+                self.logger.info("Dry run: would create the Service item %r (setting `%s`) on "
+                                 "income account %s.", value, setting, income["name"])
+                return {"value": "", "name": value}
+            created = self._create_item(value, income)
+            self.logger.warning("Created the Service item %r (Id %s, income account %s) for "
+                                "setting `%s`: QuickBooks had none.", value, created["value"],
+                                income["name"], setting)
+            self._cache[("Item", value)] = created
+            return created
+
+    def item_creation_problem(self, setting: str) -> None:
+        """Raise why the missing item of ``setting`` cannot be created (nothing if it can)."""
+        value = item_name(self.config, setting)
+        if value.isdigit():
+            raise ConfigurationError(
+                f"Setting `{setting}` = {value!r}: no QuickBooks Item has this Id. Set it to "
+                "the Id or exact name of a Service item, or to a new name the target creates.")
+        if not creates_missing_items(self.config):
+            raise ConfigurationError(
+                f"Setting `{setting}` = {value!r}: no QuickBooks Item has this Id or Name, and "
+                "`create_missing_items` is false. Create a Service item of that name in "
+                "QuickBooks, change the setting, or set `create_missing_items` to true.")
+
+    def _create_item(self, name: str, income: Mapping[str, str]) -> dict[str, str]:
+        rid = request_id(str(self.config.get("realm_id") or ""), "Item", f"setting-item:{name}")
+        try:
+            return _ref(self.client.create("Item", service_item_payload(name, income),
+                                           request_id=rid))
+        except QuickBooksError:
+            found = self._find("Item", name)  # another feed created it at the same moment
+            if found is None:
+                raise
+            return _ref(found)
+
+    def preferences(self) -> dict[str, Any]:
+        """The company's Preferences, read once per run."""
+        with self._lock:
+            if self._preferences is None:
+                self._preferences = dict(self.client.preferences() or {})
+            return self._preferences
 
     def discount_account(self) -> dict[str, str]:
-        """The ``discount_account`` reference."""
-        return self.account("discount")
+        """The ``discount_account`` reference, else the company's default discount account.
+
+        Raises:
+            ConfigurationError: the setting is empty and the company names no default
+                (or the account named is unusable).
+        """
+        if self.config.get("discount_account"):
+            return self.account("discount")
+        default = default_discount_account(self.preferences())
+        if default is None:
+            rule = ACCOUNT_RULES["discount"]
+            raise ConfigurationError(
+                f"Setting `discount_account` is required for discount lines: it is empty and "
+                f"the company has no default discount account ({PREFERENCE_PATH}). "
+                f"{self._candidates(rule)}")
+        return self._account("discount", f"The company's default discount account "
+                             f"({PREFERENCE_PATH}, setting `discount_account` empty)", default)

@@ -170,7 +170,17 @@ CONFIG_SCHEMA: dict = th.PropertiesList(
         "discount_account",
         th.StringType,
         title="Discount account",
-        description="Id or name of the account of discount lines.",
+        description="Id or name of the account of discount lines. Default: the company's "
+        "default discount account (Preferences.SalesFormsPrefs.DefaultDiscountAccount).",
+    ),
+    th.Property(
+        "create_missing_items",
+        th.BooleanType,
+        default=True,
+        title="Create missing shipping/adjustment items",
+        description="Create the `shipping_item` and `adjustment_item` Service items (on the "
+        "service income account) when QuickBooks has none of that name; false: a missing "
+        "item stops the run until a person creates it.",
     ),
     th.Property(
         "dry_run",

@@ -16,6 +16,7 @@ Layout of the entry (compact on purpose; it travels through every run)::
      "refunded": {invoice source id: {credit memo source id: "amount"}},  # memos written
      "reactivated": {"Item:12": {"token": "3", "after": "4"}},  # to make inactive again
      "refs": {role:setting: {value, name}},  # account references last checked
+     "rates_seen": ["5.5", "20", ...],    # VAT rates of the documents handled (check)
      "products": {sku: [status, at]},     # only SKUs not synced (rejected, skipped...)
      "pending": {stream: {key: {status, reason, code, detail, intuit_tid, hint,
                                 since, attempts, record}}},
@@ -52,6 +53,7 @@ from decimal import Decimal
 from typing import Any, TextIO
 
 from target_quickbooks.idmap import MAPS, IdMap
+from target_quickbooks.rates_seen import MAX_RATES, sorted_rates
 from target_quickbooks.state_check import Problems, entry_of, validate_entry
 from target_quickbooks.state_json import BOOKMARK, write_state_line
 
@@ -149,6 +151,8 @@ class SyncState:
         #: inactive again (``writer/inactive.py``): ``"Entity:Id"`` → SyncTokens.
         self.reactivated: dict[str, dict[str, str]] = {}
         self.refs: dict[str, dict[str, str]] = {}
+        #: VAT rates of the documents handled so far (:mod:`target_quickbooks.rates_seen`).
+        self.rates_seen: set[str] = set()
         #: Entries of other realms, written back unchanged (a realm switch loses nothing).
         self.other_realms: dict[str, dict[str, Any]] = {}
         self.products: dict[str, list[str]] = {}
@@ -252,6 +256,7 @@ class SyncState:
                           for invoice, memos in refunded.items() if isinstance(memos, Mapping)}
                          if isinstance(refunded, Mapping) else {})
         self.reactivated = _reactivated(entry.get("reactivated"))
+        self.rates_seen = {str(rate) for rate in entry.get("rates_seen") or []}
         refs = entry.get("refs")
         self.refs = ({str(key): dict(value) for key, value in refs.items()
                       if isinstance(value, Mapping)} if isinstance(refs, Mapping) else {})
@@ -296,6 +301,7 @@ class SyncState:
                     self.refunded.setdefault(invoice, {}).setdefault(memo, amount)
         self.reactivated = {**older.reactivated, **self.reactivated}
         self.refs = {**older.refs, **self.refs}
+        self.rates_seen |= older.rates_seen
         for sku, status in older.products.items():
             if not early("products", sku) and not early("items", sku):
                 self.products.setdefault(sku, status)
@@ -337,6 +343,8 @@ class SyncState:
             entry["reactivated"] = dict(sorted(self.reactivated.items()))
         if self.refs:
             entry["refs"] = dict(sorted(self.refs.items()))
+        if self.rates_seen:
+            entry["rates_seen"] = sorted_rates(self.rates_seen)
         entry["products"] = dict(sorted(self.products.items()))
         entry["pending"] = {stream: dict(records) for stream, records in
                             sorted(self.pending.items()) if records}
@@ -380,12 +388,19 @@ class SyncState:
         twin = SyncState(self.realm_id, logger=self.logger)
         twin.idmap.close()
         twin.idmap = self.idmap.copy()
-        for name in ("suffixed", "voided", "refunded", "reactivated", "refs", "other_realms",
-                     "products", "pending", "results", "changes_checked", "drift"):
+        for name in ("suffixed", "voided", "refunded", "reactivated", "refs", "rates_seen",
+                     "other_realms", "products", "pending", "results", "changes_checked", "drift"):
             setattr(twin, name, copy.deepcopy(getattr(self, name)))
         twin.last_run, twin.loaded, twin.revision = self.last_run, self.loaded, self.revision
         twin._early = self._early
         return twin
+
+    def note_rates(self, rates: set[str]) -> None:
+        """Remember VAT rates documents carried (``check`` wants each one mapped)."""
+        new = rates - self.rates_seen
+        if new and len(self.rates_seen) < MAX_RATES:
+            self.rates_seen |= new
+            self.revision += 1
 
     def map_counts(self) -> dict[str, int]:
         """How many entries each map has (for logs)."""

@@ -225,6 +225,8 @@ _CHANGES_FIX = _DROP.format(what="the next run checks QuickBooks' changes from t
 _DRIFT_FIX = _DROP.format(what="the documents still edited in QuickBooks are reported again "
                           "only when they change there again.")
 _RESEND_FIX = _DROP.format(what="the target lists it again from its pending records.")
+_RATES_FIX = _DROP.format(what="it lists the VAT rates documents carried, for `check`; the "
+                         "next documents list them again.")
 _REALM_FIX = ('Fix: write the QuickBooks company id as a string (e.g. "9130350000000001"), '
               "the realm_id this entry belongs to.")
 
@@ -242,6 +244,8 @@ FIELDS: dict[str, Rule] = {
                         "a list of SKU strings", _SKU_LIST_FIX),
     "voided": list_of(scalar(str, "a string (an invoice source id)", _VOIDED_FIX),
                       "a list of invoice id strings", _VOIDED_FIX),
+    "rates_seen": list_of(scalar(str, 'a string (a VAT rate, e.g. "5.5")', _RATES_FIX),
+                          "a list of VAT rate strings", _RATES_FIX),
     "refs": map_of(map_of(scalar(str, "a string", _REFS_FIX), 'an object {"value", "name"}',
                           _REFS_FIX), "an object {setting: {value, name}}", _REFS_FIX),
     "products": map_of(list_of(scalar(str, "a string", _PRODUCTS_FIX), "a list [status, at]",

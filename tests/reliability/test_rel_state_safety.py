@@ -85,13 +85,14 @@ def test_fatal_error_after_writes_keeps_the_pending_records_of_earlier_runs(
         assert state["bookmarks"][BOOKMARK]["pending"]["invoices"]["INV-W"]["status"] == \
             "deferred"
 
-        # Its customer arrives with a new product, but the shipping item setting is wrong:
-        # the run stops when the waiting invoice is retried, after writing the others.
+        # Its customer arrives with a new product, but the shipping item setting is wrong
+        # (and may not be created): the run stops when the waiting invoice is retried,
+        # after writing the others.
         newcomer = {"customer_key": "43", "customer_id": "43", "firstname": "Lou",
                     "lastname": "Nouveau"}
         more = [("products", {"sku": "NEW-1", "name": "Nouveau", "type": "virtual"}),
                 ("customers", newcomer), ("invoices", invoice("INV-N", "FA-N"))]
-        bad = {**config, "shipping_item": "No such item"}
+        bad = {**config, "shipping_item": "No such item", "create_missing_items": False}
         stopped, error = run_in_process(bad, [{"type": "STATE", "value": state},
                                               *messages_of(more)])
         assert isinstance(error, ConfigurationError)

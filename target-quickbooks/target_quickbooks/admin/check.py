@@ -3,17 +3,25 @@
 Connects with the stored (rotating) token, shows the company, and validates
 every configured reference with the same resolver and messages the target
 uses at start-up, so a wrong-typed account is found before the first run
-rather than in the middle of one.
+rather than in the middle of one. Also: setting names nobody declared (typos),
+the discount account (the company's default when unset), the shipping and
+adjustment items (created by the first run when missing), a tax code for every
+VAT rate the feeds have met (from Meltano state), and the days left before the
+authorization ends. A check that passes means the first run will not stop on
+configuration.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import logging
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any
 
 from target_quickbooks.accounts import ACCOUNT_RULES, ConfigurationError, References
+from target_quickbooks.admin import check_rules, setting_names
 from target_quickbooks.company_time import UnknownTimeZone, company_zone
 from target_quickbooks.qbo import QuickBooksError
 from target_quickbooks.settings import tax_code_table
@@ -23,15 +31,32 @@ from target_quickbooks.target import build_client
 REQUIRED_ROLES = ("income", "service_income", "expense", "asset")
 
 
-def check(config: Mapping[str, Any], *, echo: Callable[[str], None] = print) -> int:
-    """Run every check, print one line per check; return the number of problems."""
+def check(config: Mapping[str, Any], *, echo: Callable[[str], None] = print,
+          states: Mapping[str, Any] | None = None, meltano_yml: Path | None = None,
+          config_keys: list[str] | None = None, now: dt.datetime | None = None) -> int:
+    """Run every check, print one line per check; return the number of problems.
+
+    Args:
+        config: the target's settings.
+        echo: where lines go.
+        states: the feeds' Meltano states (by state id), for the VAT rates documents
+            carried; None when they could not be read (then said so, not failed).
+        meltano_yml: the project file whose target config keys are checked.
+        config_keys: the keys of the ``--config`` files, checked against the settings.
+        now: the current time (tests).
+    """
+    names = setting_names.unknown(config_keys or [], "config file")
+    if meltano_yml is not None and meltano_yml.exists():
+        names += setting_names.meltano_yml_problems(meltano_yml)
+    for line in names:
+        echo(f"FAIL  setting names: {line}")
     client = build_client(config, logging.getLogger("target_quickbooks.check"))
     try:
         company = client.company_info()
         prefs = client.preferences()
     except QuickBooksError as exc:
         echo(f"FAIL  connection: {exc}")
-        return 1
+        return 1 + len(names)
     address = company.get("CompanyAddr") or {}
     echo(f"OK    company: {company.get('CompanyName')} (realm {config['realm_id']}, "
          f"country {company.get('Country') or address.get('Country') or '?'})")
@@ -43,11 +68,8 @@ def check(config: Mapping[str, Any], *, echo: Callable[[str], None] = print) -> 
          f"{'on' if custom_numbers else 'off (QuickBooks numbers documents)'}")
 
     references = References(client, config)
-    problems = _timezone(echo, config, company)
-    roles = list(REQUIRED_ROLES)
-    if config.get("discount_account"):
-        roles.append("discount")
-    for role in roles:
+    problems = len(names) + _timezone(echo, config, company)
+    for role in REQUIRED_ROLES:
         setting = ACCOUNT_RULES[role].setting
         problems += _one(echo, setting, functools.partial(references.account, role))
     if config.get("tax_code"):
@@ -58,9 +80,17 @@ def check(config: Mapping[str, Any], *, echo: Callable[[str], None] = print) -> 
         problems += _one(echo, "tax_code_map VAT rates", lambda: {
             f"TaxCode {code}": f"TaxRate Id {rate.rate['value']} ({rate.percent} %)"
             for code, rate in references.sales_rates().items()})
-    for setting in ("shipping_item", "adjustment_item"):
-        problems += _one(echo, setting, functools.partial(references.item, setting))
-    echo("All checks passed." if not problems else f"{problems} problem(s) found.")
+    seen = (check_rules.rates_seen(states, str(config["realm_id"]))
+            if states is not None else None)
+    lines = [*check_rules.discount(references, config, prefs),
+             *check_rules.item(references, "shipping_item"),
+             *check_rules.item(references, "adjustment_item"),
+             *check_rules.vat_rates(references, config, seen),
+             *check_rules.token_life(config, now or dt.datetime.now(dt.timezone.utc))]
+    fails, warns = check_rules.echo_lines(echo, lines)
+    problems += fails
+    warned = f" ({warns} warning(s): see WARN above)" if warns else ""
+    echo(f"All checks passed.{warned}" if not problems else f"{problems} problem(s) found.")
     return problems
 
 

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
 from target_quickbooks.accounts import ConfigurationError
 from target_quickbooks.admin.authorize import DEFAULT_REDIRECT_URI, AuthorizeError, authorize
 from target_quickbooks.admin.check import check
-from target_quickbooks.admin.config import AdminConfigError, load_config, require
+from target_quickbooks.admin.config import AdminConfigError, load_config, project_root, require
 from target_quickbooks.admin.report import ReportError, build_report, read_states, render_table
 from target_quickbooks.qbo import QuickBooksError
 
@@ -46,16 +48,36 @@ def authorize_command(config_files: tuple[Path, ...], redirect_uri: str, no_brow
 
 @main.command("check")
 @_config_option
-def check_command(config_files: tuple[Path, ...]) -> None:
-    """Connect, show the company and validate the configured accounts."""
+@click.option("--state-file", "state_files", multiple=True,
+              type=click.Path(exists=True, path_type=Path),
+              help="Read these `meltano state get` outputs for the VAT rates documents carried "
+                   "(default under `meltano invoke`: ask meltano).")
+def check_command(config_files: tuple[Path, ...], state_files: tuple[Path, ...]) -> None:
+    """Connect, show the company and validate every setting a run needs."""
     config = load_config(list(config_files))
+    keys = [key for path in config_files
+            for key in json.loads(path.read_text(encoding="utf-8"))]
     try:
         require(config)
-        problems = check(config, echo=click.echo)
+        problems = check(config, echo=click.echo, states=_check_states(state_files),
+                         meltano_yml=project_root() / "meltano.yml", config_keys=keys)
     except (AdminConfigError, ConfigurationError, QuickBooksError) as exc:
         raise click.ClickException(str(exc)) from None
     if problems:
         sys.exit(1)
+
+
+def _check_states(state_files: tuple[Path, ...]) -> dict[str, Any] | None:
+    """The feeds' states: from files, else from meltano when run by it; None when unread."""
+    if state_files:
+        return {p.stem: json.loads(p.read_text(encoding="utf-8")) for p in state_files}
+    if not os.environ.get("MELTANO_PROJECT_ROOT"):
+        return None  # not under `meltano invoke`: no project whose state to read
+    try:
+        return read_states()
+    except (ReportError, OSError) as exc:
+        click.echo(f"INFO  Meltano state: not read ({exc})")
+        return None
 
 
 @main.command("report")

@@ -138,6 +138,9 @@ class QuickBooksAuth:
                 self._auth_client = AuthClient(
                     self.client_id, self._client_secret, self.redirect_uri, source
                 )
+                # Ask Intuit for x_refresh_token_hard_expires_in: when the authorization
+                # itself ends, which `check` counts down (re-authorizing needs a person).
+                self._auth_client.include_refresh_token_hard_expires_in = True
             except AuthClientError as exc:
                 raise QuickBooksError(
                     f"Could not load Intuit's OAuth discovery document for {source!r}: "
@@ -314,6 +317,7 @@ class QuickBooksAuth:
         client.access_token = None
         client.expires_in = None
         client.x_refresh_token_expires_in = None
+        client.x_refresh_token_hard_expires_in = None
 
     def _invalid_client(self, exc: AuthClientError) -> AuthError:
         return AuthError(
@@ -387,6 +391,7 @@ class QuickBooksAuth:
         now = self._clock()
         expires_in = float(client.expires_in or 3600)
         refresh_expires_in = client.x_refresh_token_expires_in
+        hard_expires_in = client.x_refresh_token_hard_expires_in
         tokens = StoredTokens(
             refresh_token=str(new_refresh),
             realm_id=realm_id,
@@ -394,6 +399,7 @@ class QuickBooksAuth:
             access_token=str(access_token),
             access_expires_at=now + expires_in,
             refresh_expires_at=now + float(refresh_expires_in) if refresh_expires_in else None,
+            refresh_hard_expires_at=now + float(hard_expires_in) if hard_expires_in else None,
         )
         try:
             self.token_store.write(tokens, replaces=replaces)

@@ -46,6 +46,10 @@ class StoredTokens:
         access_expires_at: wall-clock epoch seconds when ``access_token`` expires.
         refresh_expires_at: wall-clock epoch seconds when ``refresh_token`` expires,
             when Intuit said so (``x_refresh_token_expires_in``).
+        refresh_hard_expires_at: wall-clock epoch seconds of the refresh token's hard
+            expiry (``x_refresh_token_hard_expires_in``): the end of the 5-year/100-day
+            authorization, after which only a person can re-authorize; ``check`` warns
+            when it is near.
     """
 
     refresh_token: str
@@ -54,13 +58,15 @@ class StoredTokens:
     access_token: str | None = None
     access_expires_at: float | None = None
     refresh_expires_at: float | None = None
+    refresh_hard_expires_at: float | None = None
 
     def __repr__(self) -> str:
         """Show everything but the tokens, so a stray log line leaks nothing."""
         return (
             f"StoredTokens(realm_id={self.realm_id!r}, updated_at={self.updated_at!r}, "
             f"access_expires_at={self.access_expires_at!r}, "
-            f"refresh_expires_at={self.refresh_expires_at!r})"
+            f"refresh_expires_at={self.refresh_expires_at!r}, "
+            f"refresh_hard_expires_at={self.refresh_hard_expires_at!r})"
         )
 
 

@@ -22,6 +22,7 @@ from target_quickbooks.mappers.documents import (
     txn_date,
 )
 from target_quickbooks.mappers.names import doc_number
+from target_quickbooks.rates_seen import document_rates
 from target_quickbooks.settings import tax_code_table
 from target_quickbooks.writer.canceled import is_canceled
 from target_quickbooks.writer.jobs import KIND, Job
@@ -136,6 +137,7 @@ class DocumentWriter(RefundChecks, TwinRounds):
         needs: set[str] = set()
         for record in records:
             needs |= needed_settings(record, stream=stream)
+            self.state.note_rates(document_rates(record))  # for `check` (rates_seen.py)
         refs = self.references
         rates = tax_code_table(self.config).keys()
         return DocumentRefs(
