@@ -237,3 +237,17 @@ def test_slots_of_this_process_are_never_freed_as_dead(tmp_path: Path) -> None:
             pass
     assert limiter.freed_stale == 0
     assert time.time() - max(json.loads(path.read_text())["ended"]) < 5
+
+
+def test_a_request_does_not_queue_behind_a_batch_waiting_for_its_window(tmp_path: Path) -> None:
+    # One batch a minute, a minute lasting 1 s: the second batch waits about a second.
+    limiter = SharedRateLimiter(tmp_path / "limits.json", batch_per_minute=1, time_scale=60.0)
+    with limiter.slot("batch"):
+        pass
+    waiting = threading.Thread(target=lambda: limiter.slot("batch").__enter__(), daemon=True)
+    waiting.start()
+    time.sleep(0.1)
+    started = time.monotonic()
+    with limiter.slot("request"):
+        assert time.monotonic() - started < 0.5
+    waiting.join(5)

@@ -117,6 +117,7 @@ class SharedRateLimiter(RateLimiter):
         self._host = host or socket.gethostname()
         self._pid = os.getpid()
         self._turn = threading.Lock()
+        self._stats_lock = threading.Lock()
         self._random = random.Random()
         self.freed_stale = 0
 
@@ -206,25 +207,41 @@ class SharedRateLimiter(RateLimiter):
 
     # ------------------------------------------------------------------ the gate
 
+    def _try_take(self, kind: RequestKind) -> tuple[str | None, float | None]:
+        """Take a slot if the realm allows it now; else how long to wait (``None``: a release)."""
+        with self._locked():
+            books = self._load()
+            now = self._clock()
+            self._tidy(books, now)
+            wait = self._wait_in(books, kind, now)
+            slot_id = None
+            if wait is not None and wait <= 0:
+                slot_id = f"{self._host}:{self._pid}:{uuid.uuid4().hex[:12]}"
+                books["slots"][slot_id] = {"host": self._host, "pid": self._pid,
+                                           "kind": kind, "since": now}
+            self._save(books)
+        return slot_id, wait
+
     def _take(self, kind: RequestKind) -> str:
-        with self._turn:  # one thread of this process at a time asks the file
-            while True:
-                with self._locked():
-                    books = self._load()
-                    now = self._clock()
-                    self._tidy(books, now)
-                    wait = self._wait_in(books, kind, now)
-                    if wait is not None and wait <= 0:
-                        slot_id = f"{self._host}:{self._pid}:{uuid.uuid4().hex[:12]}"
-                        books["slots"][slot_id] = {"host": self._host, "pid": self._pid,
-                                                   "kind": kind, "since": now}
-                    self._save(books)
-                if wait is not None and wait <= 0:
-                    return slot_id
-                if wait is None:  # a request in flight (maybe another process's) must end
-                    wait = self.poll_seconds * self._random.uniform(0.5, 1.0)
-                self.waited_seconds += wait
-                self._sleep(wait)
+        while True:
+            # Threads waiting for a release poll the file one at a time; a thread that knows
+            # how long to wait (a window rolling, a pause) sleeps without holding the turn.
+            with self._turn:
+                while True:
+                    slot_id, wait = self._try_take(kind)
+                    if slot_id is not None:
+                        return slot_id
+                    if wait is not None:
+                        break
+                    pause = self.poll_seconds * self._random.uniform(0.5, 1.0)
+                    self._waited(pause)
+                    self._sleep(pause)
+            self._waited(wait)
+            self._sleep(wait)
+
+    def _waited(self, seconds: float) -> None:
+        with self._stats_lock:
+            self.waited_seconds += seconds
 
     def _give_back(self, slot_id: str, kind: RequestKind) -> None:
         with self._locked():
