@@ -40,13 +40,14 @@ demo: $(STAMP)
 
 AIRFLOW_VENV := .airflow-venv
 
-## Load the Airflow DAGs (orchestrate/) with real Airflow, in its own venv (.airflow-venv).
-airflow-test: $(STAMP)
+## Load the Airflow DAGs (orchestrate/) with real Airflow, in its own venv (.airflow-venv),
+## and run the hourly DAGs (`airflow dags test`) against the emulators (a few minutes).
+airflow-test: install
 	test -x $(AIRFLOW_VENV)/bin/python || $(BIN)/uv venv -q --python $(BIN)/python $(AIRFLOW_VENV)
 	$(BIN)/uv pip install -q --python $(AIRFLOW_VENV)/bin/python -r orchestrate/requirements-airflow.txt
 	export AIRFLOW_HOME="$$(mktemp -d)" && trap 'rm -rf "$$AIRFLOW_HOME"' EXIT && \
 	  REQUIRE_AIRFLOW=1 MELTANO_BIN="$(CURDIR)/$(BIN)/meltano" \
-	  $(AIRFLOW_VENV)/bin/python -m pytest -q -p no:cacheprovider tests/orchestrate
+	  $(AIRFLOW_VENV)/bin/python -m pytest -q -p no:cacheprovider --durations=3 tests/orchestrate
 
 CONFORMANCE_VENV := .conformance-venv
 

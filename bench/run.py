@@ -23,6 +23,7 @@ from typing import Any
 
 from bench import scenarios as sc
 from bench.hourly_reads import hourly_reads
+from bench.shared_realm import four_feeds
 from bench.tap_state_memory import tap_state_memory
 
 #: Peak RSS at 10x the catalog within this factor counts as flat.
@@ -125,7 +126,27 @@ def ratios(results: dict[str, Any]) -> list[dict[str, Any]]:
         contention["failed_records"] == 0 and contention["returncode"] == 0,
         f"{contention['throttled_429_total']} 429s in all, exit {contention['returncode']}, "
         f"{contention['items_in_quickbooks']}/{contention['products']} items")
+    four_feed_rows(results["four_feeds"], row)
     return rows
+
+
+def four_feed_rows(feeds: dict[str, Any], row: Callable[..., None]) -> None:
+    """Rows of the four-feeds-of-one-realm scenario (bench/shared_realm.py)."""
+    shared = feeds["shared"]
+    ok = not any(shared["returncodes"]) and shared["failed_records"] == 0
+    unshared = feeds.get("unshared")
+    baseline = (f"; without sharing: {unshared['throttled_429']} 429s, "
+                f"{unshared['writes_per_minute']}/min" if unshared else "")
+    row("four feeds of one realm: self-caused 429s", shared["throttled_429"], "0",
+        shared["throttled_429"] == 0 and ok,
+        f"exits {shared['returncodes']}, {shared['failed_records']} failed, "
+        f"{shared['items_in_quickbooks']}/{feeds['products']} items{baseline}")
+    combined = _ratio(shared["writes_per_minute"], sc.CEILING_PER_MINUTE)
+    row("four feeds of one realm: combined writes per minute / ceiling", combined, ">= 0.9",
+        combined is not None and combined >= 0.9,
+        f"{shared['writes_per_minute']}/min sliding window "
+        f"({shared['writes_per_minute_over_span']}/min over the span), "
+        f"{shared['write_phase_minutes']} emulated min")
 
 
 def print_table(rows: list[dict[str, Any]], out: Any = sys.stdout) -> None:
@@ -147,6 +168,7 @@ SCENARIOS: dict[str, Callable[[sc.Profile, Path], dict[str, Any]]] = {
     "tap_and_memory": sc.tap_and_memory,
     "tap_state_memory": tap_state_memory,
     "hourly_reads": hourly_reads,
+    "four_feeds": four_feeds,
 }
 
 

@@ -194,6 +194,15 @@ CONFIG_SCHEMA: dict = th.PropertiesList(
     th.Property("max_batch_requests_per_minute", th.IntegerType, default=40),
     th.Property("max_concurrent_requests", th.IntegerType, default=10),
     th.Property(
+        "shared_rate_limit",
+        th.BooleanType,
+        default=True,
+        title="Share QuickBooks' limits between processes",
+        description="Count the requests of every process writing to this company together "
+        "(a file per company beside the token store, so feeds started at the same minute stay "
+        "within QuickBooks' limits). Turn off only if nothing else writes to the company.",
+    ),
+    th.Property(
         "rate_limit_time_scale",
         th.NumberType,
         default=1,

@@ -65,6 +65,10 @@ def build_client(config: t.Mapping[str, t.Any], logger: t.Any) -> t.Any:
         RateLimiter,
         TokenStore,
     )
+    from target_quickbooks.qbo.shared_limit import (  # noqa: PLC0415
+        SharedRateLimiter,
+        limits_path,
+    )
 
     environment = str(config.get("environment") or "sandbox")
     store = TokenStore(Path(config.get("token_store_path") or DEFAULT_TOKEN_STORE))
@@ -78,12 +82,19 @@ def build_client(config: t.Mapping[str, t.Any], logger: t.Any) -> t.Any:
         token_store=store,
         logger=logger,
     )
-    limiter = RateLimiter(
-        per_minute=int(config.get("max_requests_per_minute") or 500),
-        per_second=int(config.get("max_requests_per_second") or 10),
-        batch_per_minute=int(config.get("max_batch_requests_per_minute") or 40),
-        max_concurrent=int(config.get("max_concurrent_requests") or 10),
-        time_scale=float(config.get("rate_limit_time_scale") or 1),
+    limits: dict[str, t.Any] = {
+        "per_minute": int(config.get("max_requests_per_minute") or 500),
+        "per_second": int(config.get("max_requests_per_second") or 10),
+        "batch_per_minute": int(config.get("max_batch_requests_per_minute") or 40),
+        "max_concurrent": int(config.get("max_concurrent_requests") or 10),
+        "time_scale": float(config.get("rate_limit_time_scale") or 1),
+    }
+    # Every feed of a company shares its limits (a file beside the token store), unless
+    # the operator opted out: then this process alone counts its requests.
+    limiter = (
+        SharedRateLimiter(limits_path(store.path, str(config["realm_id"])), **limits)
+        if config.get("shared_rate_limit", True) is not False
+        else RateLimiter(**limits)
     )
     return QuickBooksClient(
         realm_id=str(config["realm_id"]),

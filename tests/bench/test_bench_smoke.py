@@ -27,6 +27,8 @@ EXPECTED_RATIOS = {
     "target / naive writes per minute",
     "contention: failed records with another app causing 429s",
     "QuickBooks metered reads of a no-change hourly run, worst feed",
+    "four feeds of one realm: self-caused 429s",
+    "four feeds of one realm: combined writes per minute / ceiling",
 }
 
 
@@ -49,6 +51,11 @@ def test_bench_smoke_produces_every_ratio(tmp_path: Path) -> None:
                for feed in hourly["feeds"].values()), hourly
     # A document feed checks QuickBooks' changes with one CDC request per run.
     assert hourly["feeds"]["invoices"]["by_kind"]["cdc"] == 1, hourly
+    feeds = report["results"]["four_feeds"]
+    # Four processes of one realm, started together, wrote every product between them.
+    for run in (feeds["shared"], feeds["unshared"]):
+        assert run["returncodes"] == [0, 0, 0, 0], run["stderr_tail"]
+        assert run["items_in_quickbooks"] == sc.SMOKE.four_feed_products
     table = io.StringIO()
     bench_run.print_table(report["ratios"], out=table)
     assert "entity writes per QuickBooks HTTP request" in table.getvalue()
@@ -63,3 +70,24 @@ def test_sliding_window_rate_ignores_edge_bursts() -> None:
     assert sliding == 300.0
     assert over_span == 400.0  # the naive figure counts one burst too many
     assert writes_per_minute([], 60.0) == (0.0, 0.0)
+
+
+def test_recorded_input_is_split_into_disjoint_product_feeds(tmp_path: Path) -> None:
+    import json  # noqa: PLC0415
+
+    from bench.shared_realm import split_products  # noqa: PLC0415
+
+    messages = [{"type": "SCHEMA", "stream": "products", "schema": {}, "key_properties": []},
+                *({"type": "RECORD", "stream": "products", "record": {"sku": f"S{i}"}}
+                  for i in range(10)),
+                {"type": "RECORD", "stream": "customers", "record": {"id": 1}},
+                {"type": "STATE", "value": {"bookmarks": {}}}]
+    source = tmp_path / "tap.singer"
+    source.write_text("".join(json.dumps(m) + "\n" for m in messages))
+    feeds = [[json.loads(line) for line in path.read_text().splitlines()]
+             for path in split_products(source, tmp_path)]
+    assert len(feeds) == 4
+    assert all(feed[0]["type"] == "SCHEMA" for feed in feeds)
+    skus = [m["record"]["sku"] for feed in feeds for m in feed[1:]]
+    assert sorted(skus) == sorted(f"S{i}" for i in range(10))  # each product in one feed
+    assert [len(feed) - 1 for feed in feeds] == [3, 3, 2, 2]

@@ -66,9 +66,11 @@ def test_twenty_consecutive_runs_with_a_token_rotated_on_every_refresh(tmp_path:
         assert qbo.stats()["by_status"].get("401", 0) == 19 + 6
         assert sorted(i["Sku"] for i in qbo.entities("Item") if i.get("Sku")) == [
             f"ROT-{n:02d}" for n in range(1, 21)]
-        # Atomic writes: nothing but the store and its lock file in the directory.
-        assert sorted(p.name for p in store.parent.iterdir()) == [
-            store.name, store.name + ".lock"]
+        # Atomic writes: nothing but the store, the company's shared limits (both written
+        # by rename) and their lock files in the directory; no temp file left behind.
+        limits = f"quickbooks-limits-{qbo.realm_id}.json"
+        assert sorted(p.name for p in store.parent.iterdir()) == sorted([
+            store.name, store.name + ".lock", limits, limits + ".lock"])
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ import contextlib
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Literal
 
 RequestKind = Literal["request", "batch"]
@@ -91,7 +91,7 @@ class RateLimiter:
 
     @staticmethod
     def _wait_for(
-        ended: deque[float], in_flight: int, limit: int, window: float, now: float
+        ended: Iterable[float], in_flight: int, limit: int, window: float, now: float
     ) -> float | None:
         """Seconds until one more request fits this window; ``None`` if only a release helps."""
         recent = [t for t in ended if t + window > now]

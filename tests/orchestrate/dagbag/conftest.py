@@ -1,4 +1,4 @@
-"""Collect the DagBag tests only where Airflow is installed (the `.airflow-venv`).
+"""Collect the DagBag and DAG run tests only where Airflow is installed (the `.airflow-venv`).
 
 The main venv has no Airflow, so `pytest tests` leaves this folder out instead of failing
 collection. `make airflow-test` sets REQUIRE_AIRFLOW=1: there a missing Airflow is an
@@ -24,4 +24,4 @@ if not _airflow_installed():
     if os.environ.get("REQUIRE_AIRFLOW") == "1":
         msg = "REQUIRE_AIRFLOW=1 but Airflow is not installed: run `make airflow-test`"
         raise RuntimeError(msg)
-    collect_ignore.append("test_airflow_dagbag.py")
+    collect_ignore.extend(["test_airflow_dagbag.py", "test_airflow_dag_run.py"])
