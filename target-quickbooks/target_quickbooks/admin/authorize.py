@@ -123,5 +123,5 @@ def authorize(
     echo(f"Authorized. The refresh token is stored in {store.path} (mode 0600).")
     echo(f"realm_id: {received.realm_id}")
     if str(config.get("realm_id") or "") != received.realm_id:
-        echo(f"Set it with: meltano config target-quickbooks set realm_id {received.realm_id}")
+        echo(f"Set it with: meltano config set target-quickbooks realm_id {received.realm_id}")
     return received.realm_id
