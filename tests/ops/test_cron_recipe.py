@@ -49,7 +49,7 @@ def test_second_copy_of_a_feed_skips_while_the_first_runs(tmp_path: Path) -> Non
     try:
         _wait_for(lambda: _calls(tmp_path) == ["run export-invoices"])
 
-        second = subprocess.run([str(RUN_FEED), "export-invoices"], env=env,
+        second = subprocess.run([str(RUN_FEED), "export-invoices"], check=False, env=env,
                                 capture_output=True, text=True, timeout=10)
         assert second.returncode == 0
         assert "export-invoices is already running" in second.stderr
@@ -57,7 +57,7 @@ def test_second_copy_of_a_feed_skips_while_the_first_runs(tmp_path: Path) -> Non
 
         # Another feed has its own lock: it runs while export-invoices still holds its.
         (tmp_path / "release" / "export-customers").touch()
-        other = subprocess.run([str(RUN_FEED), "export-customers"], env=env,
+        other = subprocess.run([str(RUN_FEED), "export-customers"], check=False, env=env,
                                capture_output=True, text=True, timeout=10)
         assert other.returncode == 0, other.stderr
         assert _calls(tmp_path) == ["run export-invoices", "run export-customers"]
@@ -68,7 +68,7 @@ def test_second_copy_of_a_feed_skips_while_the_first_runs(tmp_path: Path) -> Non
     assert first.returncode == 0
 
     # The lock went with the process: the next hourly run goes ahead.
-    third = subprocess.run([str(RUN_FEED), "export-invoices"], env=env,
+    third = subprocess.run([str(RUN_FEED), "export-invoices"], check=False, env=env,
                            capture_output=True, text=True, timeout=10)
     assert third.returncode == 0, third.stderr
     assert _calls(tmp_path)[-1] == "run export-invoices"
@@ -79,7 +79,7 @@ def test_a_failing_feed_passes_its_exit_code_to_cron(tmp_path: Path) -> None:
     env = _env(tmp_path)
     failing = tmp_path / "meltano"
     failing.write_text("#!/usr/bin/env bash\nexit 3\n")
-    result = subprocess.run([str(RUN_FEED), "export-invoices"], env=env,
+    result = subprocess.run([str(RUN_FEED), "export-invoices"], check=False, env=env,
                             capture_output=True, text=True, timeout=10)
     assert result.returncode == 3
 
