@@ -161,7 +161,7 @@ def _demo_again(doc: Doc) -> None:
     # What `make demo` leaves behind: feeds run with their state in .demo/meltano.db.
     demo_db = f"sqlite:///{doc.root / '.demo' / 'meltano.db'}"
     (doc.root / ".demo").mkdir()
-    doc.meltano("run", "export-customers", "export-invoices", MELTANO_DATABASE_URI=demo_db)
+    doc.meltano("run", "export-invoices", MELTANO_DATABASE_URI=demo_db)
     result = doc.run(block("demo-again"))
     assert "dev:tap-myfulfillment--invoices-to-target-quickbooks" in result.stdout
     assert '"target-quickbooks"' in result.stdout  # the feed's state, with the target's part
