@@ -69,11 +69,18 @@ class _CustomerDocumentStream(MyFulfillmentStream):
 
 
 class OrdersStream(_CustomerDocumentStream):
-    """Sales orders (``GET /sales/orders``)."""
+    """Sales orders (``GET /sales/orders``).
+
+    Not selected without a catalog: target-quickbooks writes products,
+    customers, invoices and credit memos, and refuses a stream it does not
+    know, so the plain pipe ``tap-myfulfillment | target-quickbooks`` must not
+    emit orders. A catalog (or Meltano's ``select: [orders.*]``) still selects it.
+    """
 
     name = "orders"
     path = "/sales/orders"
     schema = schemas.ORDER
+    selected_by_default = False
 
 
 class CustomersStream(_CustomerDocumentStream):

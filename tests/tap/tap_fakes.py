@@ -10,6 +10,7 @@ from urllib.parse import parse_qs, urlparse
 
 import requests_mock as rm
 from singer_sdk.singerlib.json import deserialize_json
+from tap_myfulfillment.streams import STREAM_NAMES
 from tap_myfulfillment.tap import TapMyFulfillment
 
 BASE_URL = "https://fr3.myfulfillment.test/api"
@@ -269,9 +270,17 @@ def run_sync(
     config: dict[str, t.Any] | None = None,
     state: dict[str, t.Any] | None = None,
     catalog: dict[str, t.Any] | None = None,
+    *,
+    no_catalog: bool = False,
     **overrides: t.Any,
 ) -> SyncResult:
-    """Run a full tap sync in-process, parsing stdout exactly like a target would."""
+    """Run a full tap sync in-process, parsing stdout exactly like a target would.
+
+    Every stream is selected (``orders`` too, which is off by default) unless
+    ``catalog`` is given, or ``no_catalog`` runs the tap as a plain pipe does.
+    """
+    if catalog is None and not no_catalog:
+        catalog = only(*STREAM_NAMES)
     tap = TapMyFulfillment(
         config={**(config or CONFIG), **overrides},
         state=state,

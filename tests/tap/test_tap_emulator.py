@@ -199,7 +199,8 @@ def test_console_script_syncs_and_resumes_from_state(demo, tmp_path):
 
     first = run()
     schemas = [m["stream"] for m in first if m["type"] == "SCHEMA"]
-    assert schemas == STREAMS
+    # No catalog: `orders` is off by default (target-quickbooks does not take it).
+    assert schemas == [name for name in STREAMS if name != "orders"]
     assert sum(m["type"] == "RECORD" for m in first) > 0
     state = tmp_path / "state.json"
     state.write_text(json.dumps(next(m for m in reversed(first) if m["type"] == "STATE")["value"]))

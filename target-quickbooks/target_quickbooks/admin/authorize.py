@@ -11,6 +11,7 @@ prints the ``realm_id`` to configure.
 from __future__ import annotations
 
 import secrets
+import sys
 import threading
 import webbrowser
 from collections.abc import Callable, Mapping
@@ -20,6 +21,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from target_quickbooks.admin.pasted import read_pasted
 from target_quickbooks.qbo import QuickBooksAuth, TokenStore
 from target_quickbooks.settings import DEFAULT_TOKEN_STORE
 
@@ -40,12 +42,17 @@ class Redirect:
     error: str | None = None
 
 
+def _is_loopback(redirect_uri: str) -> bool:
+    return urlsplit(redirect_uri).hostname in {"localhost", "127.0.0.1"}
+
+
 def _callback_server(redirect_uri: str, received: Redirect, done: threading.Event) -> HTTPServer:
     """A one-shot HTTP server on the redirect URI's loopback port."""
     parts = urlsplit(redirect_uri)
-    if parts.hostname not in {"localhost", "127.0.0.1"}:
+    if not _is_loopback(redirect_uri):
         msg = (f"redirect URI {redirect_uri} is not on this machine; use a "
-               "http://localhost:<port>/<path> URI registered on the Intuit app")
+               "http://localhost:<port>/<path> URI registered on the Intuit app, "
+               "or --no-browser to paste the redirected URL back")
         raise AuthorizeError(msg)
     path = parts.path or "/"
 
@@ -74,6 +81,21 @@ def _callback_server(redirect_uri: str, received: Redirect, done: threading.Even
     return HTTPServer(("127.0.0.1", parts.port or 80), Handler)
 
 
+_take_lock = threading.Lock()
+
+
+def _take_pasted(query: dict[str, str], received: Redirect, done: threading.Event) -> None:
+    """Fill ``received`` from a pasted URL unless the loopback redirect came first."""
+    with _take_lock:
+        if done.is_set():
+            return
+        received.code = query.get("code")
+        received.realm_id = query.get("realmId")
+        received.state = query.get("state")
+        received.error = query.get("error")
+        done.set()
+
+
 def authorize(
     config: Mapping[str, Any],
     *,
@@ -81,8 +103,16 @@ def authorize(
     open_browser: bool = True,
     timeout: float = 300.0,
     echo: Callable[[str], None] = print,
+    readline: Callable[[], str] | None = None,
 ) -> str:
-    """Run the consent flow; return the authorized realm id."""
+    """Run the consent flow; return the authorized realm id.
+
+    Without a browser (``open_browser=False``) the redirected URL can also be
+    pasted back (read with ``readline``, standard input by default): the way
+    to authorize on a headless server, or with a redirect URI that is not a
+    loopback one. Whichever arrives first, the loopback redirect or the
+    pasted URL, is used.
+    """
     store = TokenStore(Path(config.get("token_store_path") or DEFAULT_TOKEN_STORE))
     auth = QuickBooksAuth(
         client_id=config["client_id"],
@@ -96,22 +126,31 @@ def authorize(
     )
     state = secrets.token_urlsafe(24)
     received, done = Redirect(), threading.Event()
-    server = _callback_server(redirect_uri, received, done)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
+    paste = not open_browser
+    server = (_callback_server(redirect_uri, received, done)
+              if _is_loopback(redirect_uri) or not paste else None)
+    if server is not None:
+        threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
         url = auth.authorization_url(state)
         echo("Open this URL, sign in to QuickBooks and pick the company to connect:")
         echo(url)
-        echo(f"Waiting for Intuit's redirect on {redirect_uri} ...")
-        if open_browser:
+        if server is not None:
+            echo(f"Waiting for Intuit's redirect on {redirect_uri} ...")
+        if paste:
+            echo("Or paste here the URL the browser was redirected to (it starts with "
+                 f"{redirect_uri}?code=), then press Enter:")
+            read_pasted(readline or sys.stdin.readline,
+                        lambda query: _take_pasted(query, received, done))
+        else:
             webbrowser.open(url)
         if not done.wait(timeout):
             msg = f"no redirect reached {redirect_uri} within {timeout:.0f} s; run authorize again"
             raise AuthorizeError(msg)
     finally:
-        server.shutdown()
-        server.server_close()
+        if server is not None:
+            server.shutdown()
+            server.server_close()
     if received.state != state:
         msg = ("the redirect's state does not match this request (possible CSRF); "
                "run authorize again")
@@ -123,5 +162,5 @@ def authorize(
     echo(f"Authorized. The refresh token is stored in {store.path} (mode 0600).")
     echo(f"realm_id: {received.realm_id}")
     if str(config.get("realm_id") or "") != received.realm_id:
-        echo(f"Set it with: meltano config target-quickbooks set realm_id {received.realm_id}")
+        echo(f"Set it with: meltano config set target-quickbooks realm_id {received.realm_id}")
     return received.realm_id

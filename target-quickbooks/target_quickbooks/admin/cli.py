@@ -32,7 +32,9 @@ def main() -> None:
 @_config_option
 @click.option("--redirect-uri", default=DEFAULT_REDIRECT_URI, show_default=True,
               help="Redirect URI registered on the Intuit app (a loopback URL).")
-@click.option("--no-browser", is_flag=True, help="Print the URL only; do not open a browser.")
+@click.option("--no-browser", is_flag=True,
+              help="Do not open a browser: print the URL, then paste back the URL the "
+                   "browser was redirected to (headless servers).")
 @click.option("--timeout", default=300.0, show_default=True, help="Seconds to wait.")
 def authorize_command(config_files: tuple[Path, ...], redirect_uri: str, no_browser: bool,
                       timeout: float) -> None:

@@ -40,7 +40,7 @@ def require(config: Mapping[str, Any], *names: str) -> None:
     """Fail with the Meltano command that sets each missing setting."""
     missing = [name for name in (names or REQUIRED) if not config.get(name)]
     if missing:
-        hints = "; ".join(f"meltano config target-quickbooks set {name} ..." for name in missing)
+        hints = "; ".join(f"meltano config set target-quickbooks {name} ..." for name in missing)
         msg = f"Missing setting(s) {', '.join(missing)}. Set them with: {hints}"
         raise AdminConfigError(msg)
 
