@@ -64,7 +64,7 @@ def test_every_feed_then_check_and_report_through_meltano(
         bookable_invoices(mf_emulator))
     assert all(feed["pending"] == 0 for feed in report["feeds"])
     table = project.meltano("invoke", "target-quickbooks:report").stdout
-    assert "Synchronisation des produits" in table
+    assert "Product sync" in table
 
 
 def test_check_through_meltano_names_a_wrong_typed_account(project: MeltanoProject) -> None:

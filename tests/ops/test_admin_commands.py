@@ -123,7 +123,7 @@ def test_report_from_state_files(tmp_path: Path) -> None:
     assert report["feeds"][0]["results"]["products"]["rejected"] == 1
     assert report["pending"][0]["reason"] == "price is negative"
     table = render_table(build_report({"dev:tap-to-target": state}))
-    assert "Synchronisation des produits" in table and "SKU-3" in table
+    assert "Product sync" in table and "SKU-3" in table
 
 
 def test_report_shows_mapped_products_without_status_as_synced() -> None:

@@ -1,4 +1,4 @@
-"""``report``: the "Synchronisation des produits" view, from Meltano state.
+"""``report``: the product sync view (Boostmyshop's "Synchronisation des produits").
 
 The target keeps its ID map, per-product status, pending records and the last
 results of each feed inside Meltano state (one state per feed). This command
@@ -175,7 +175,7 @@ _STATUS_LABELS = {"rejected": "rejected", "needs_attention": "needing attention"
 
 def render_table(report: Report) -> str:
     """Plain-text tables for people."""
-    lines = ["Synchronisation des produits", ""]
+    lines = ["Product sync", ""]
     lines += _table(["SKU", "QuickBooks Id", "Status", "At", "Feed"],
                     [[p["sku"], p["quickbooks_id"] or "-", p["status"], p["at"] or "-",
                       p["feed"]] for p in report.products])
