@@ -113,7 +113,15 @@ def test_sync_all_writes_one_entity_per_record_and_second_run_writes_nothing(
         )
         assert source is not None, invoice["DocNumber"]
         assert Decimal(str(invoice["TotalAmt"])) == Decimal(source["grand_total"])
-    assert len(qbo_emulator.entities("CreditMemo")) == len(mf_emulator.store.credit_memos())
+        assert _vat_per_rate(invoice) == _source_vat_per_rate(source), invoice["DocNumber"]
+    memos = qbo_emulator.entities("CreditMemo")
+    assert len(memos) == len(mf_emulator.store.credit_memos())
+    memo_sources = {m["increment_id"]: m for m in mf_emulator.store.credit_memos()}
+    for memo in memos:
+        source = next(s for n, s in memo_sources.items()
+                      if n == memo["DocNumber"] or n in (memo.get("PrivateNote") or ""))
+        assert Decimal(str(memo["TotalAmt"])) == Decimal(source["grand_total"])
+        assert _vat_per_rate(memo) == _source_vat_per_rate(source), memo["DocNumber"]
 
     # The ID map made the round trip through Meltano state.
     item_map = _target_map(project.state("create-products"))
@@ -133,6 +141,35 @@ def test_sync_all_writes_one_entity_per_record_and_second_run_writes_nothing(
     assert len(qbo_emulator.entities("Invoice")) == len(bookable_invoices(mf_emulator))
     _assert_inactive_references_booked(mf_emulator, qbo_emulator,
                                        {i["Sku"]: i for i in _written_items(qbo_emulator)})
+
+
+#: The VAT rates of the project's tax_code_map (meltano.yml).
+VAT_RATES = (Decimal("0"), Decimal("5.5"), Decimal("10"), Decimal("20"))
+
+
+def _vat_per_rate(document: dict) -> dict[Decimal, Decimal]:
+    """The VAT QuickBooks booked per rate (non-zero amounts), from ``TxnTaxDetail``."""
+    booked: dict[Decimal, Decimal] = {}
+    for line in (document.get("TxnTaxDetail") or {}).get("TaxLine") or []:
+        rate = Decimal(str(line["TaxLineDetail"]["TaxPercent"])).normalize()
+        booked[rate] = booked.get(rate, Decimal(0)) + Decimal(str(line["Amount"]))
+    return {rate: amount for rate, amount in booked.items() if amount}
+
+
+def _source_vat_per_rate(source: dict) -> dict[Decimal, Decimal]:
+    """The source's VAT per rate: its lines' ``tax_amount`` plus shipping VAT at its rate."""
+    vat: dict[Decimal, Decimal] = {}
+    for item in source["items"]:
+        rate = Decimal(str(item["tax_percent"])).normalize()
+        vat[rate] = vat.get(rate, Decimal(0)) + Decimal(str(item.get("tax_amount") or 0))
+    shipping = Decimal(str(source.get("shipping_amount") or 0))
+    shipping_tax = Decimal(str(source.get("shipping_tax_amount") or 0))
+    if shipping_tax:
+        # Shipping VAT is rounded on small amounts (0.80 on 3.98): its rate is the
+        # nearest of the VAT rates the project maps.
+        rate = min(VAT_RATES, key=lambda known: abs(known - shipping_tax * 100 / shipping))
+        vat[rate] = vat.get(rate, Decimal(0)) + shipping_tax
+    return {rate: amount.quantize(Decimal("0.01")) for rate, amount in vat.items() if amount}
 
 
 def test_changed_products_flow_through_hourly_and_daily_feeds(
