@@ -36,6 +36,7 @@ def test_a_damaged_state_stops_the_run_naming_the_field_and_the_fix(
     assert project.state(FEED) == damaged
     qbo_emulator.reset_stats()
 
+    customers_before = qbo_emulator.entities("Customer")
     proc = project.run(FEED, check=False)
 
     assert proc.returncode != 0
@@ -48,7 +49,7 @@ def test_a_damaged_state_stops_the_run_naming_the_field_and_the_fix(
     assert "before writing anything to QuickBooks" in last, last
     stats = qbo_emulator.stats()
     assert stats["requests"] == 0, stats
-    assert qbo_emulator.entities("Customer") == []
+    assert qbo_emulator.entities("Customer") == customers_before
     assert project.state(FEED) == damaged
 
     # The repair the message names works: `meltano state edit`, delete the key, save.

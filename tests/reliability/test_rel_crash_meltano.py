@@ -19,6 +19,7 @@ from reliability_kit import (
     QboProxy,
     assert_exactly_once,
     is_write_batch,
+    item_key,
     meltano_run,
     target_under,
 )
@@ -83,6 +84,6 @@ def test_sigkill_during_meltano_runs_then_rerun_writes_each_record_once(
     products_entry = project.state("create-products")["singer_state"]["bookmarks"][
         "target-quickbooks"]
     assert products_entry["pending"] == {}
-    assert set(products_entry["items"]) == {m["record"]["sku"] for m in recorded
+    assert set(products_entry["items"]) == {item_key(m["record"]["sku"]) for m in recorded
                                             if m.get("stream") == "products"
                                             and m["type"] == "RECORD"}

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from myfulfillment_emulator import MyFulfillmentEmulator
 from quickbooks_emulator import QuickBooksEmulator
-from reliability_kit import SEEDED_ITEMS, meltano_run
+from reliability_kit import SEEDED_ITEMS, item_key, meltano_run
 
 from tests.harness import MeltanoProject
 
@@ -40,7 +40,7 @@ def test_rejected_product_is_kept_retried_reported_and_written_once_fixed(
 ) -> None:
     project, mf, qbo = stack
     mf.store.add_product(sku=BAD_SKU, name="Lot mystère", type="bundle", price="10.0000")
-    good = {p["sku"] for p in mf.store.products()} - {BAD_SKU}
+    good = {item_key(p["sku"]) for p in mf.store.products()} - {BAD_SKU}
 
     # Dry run: validated and mapped, nothing written, Meltano's state untouched.
     project.extra_env["TARGET_QUICKBOOKS_DRY_RUN"] = "true"
