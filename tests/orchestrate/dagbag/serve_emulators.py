@@ -37,7 +37,9 @@ def report(qbo: QuickBooksEmulator, mf: MyFulfillmentEmulator) -> dict[str, obje
             "invoices": len(bookable),
             "invoice_total": str(sum(Decimal(str(inv["grand_total"])) for inv in bookable)),
             "credit_memos": len(mf.store.credit_memos()),
-            "products": len(mf.store.products()),
+            # A deleted product (<sku>_deleted) is its SKU's one item.
+            "products": len({str(p["sku"]).removesuffix("_deleted")
+                             for p in mf.store.products()}),
         },
     }
 
