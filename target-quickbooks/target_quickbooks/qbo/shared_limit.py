@@ -23,7 +23,6 @@ processes (and NTP-synchronised machines) share.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import json
 import os
 import random
@@ -36,6 +35,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+from target_quickbooks.qbo.file_lock import exclusive_lock
 from target_quickbooks.qbo.ratelimit import RateLimiter, RequestKind
 
 #: Seconds after which a slot counts as abandoned whatever process holds it.
@@ -128,15 +128,8 @@ class SharedRateLimiter(RateLimiter):
         directory = self.path.parent
         if not directory.exists():
             directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-        fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o600)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(fd, fcntl.LOCK_UN)
-        finally:
-            os.close(fd)
+        with exclusive_lock(self.lock_path):
+            yield
 
     def _load(self) -> dict[str, Any]:
         """The shared books; a missing or unreadable file starts empty books.

@@ -16,7 +16,6 @@ level) is still read, and is converted on the next write.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import json
 import os
 import tempfile
@@ -27,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from target_quickbooks.qbo.errors import QuickBooksError
+from target_quickbooks.qbo.file_lock import exclusive_lock
 
 
 def utc_now_iso() -> str:
@@ -99,15 +99,8 @@ class TokenStore:
             Nothing; the lock is held inside the ``with`` block.
         """
         self._ensure_dir()
-        fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o600)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(fd, fcntl.LOCK_UN)
-        finally:
-            os.close(fd)
+        with exclusive_lock(self.lock_path):
+            yield
 
     def _load(self) -> dict[str, Any] | None:
         """The file's realm entries as raw dicts (``None`` when there is no file).
