@@ -10,21 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 
-import pytest
-from quickbooks_emulator import QuickBooksEmulator
 from test_quickbooks_emulator_company import INVENTORY, Api, fault_of, invoice_body
-
-
-@pytest.fixture
-def qbo():
-    with QuickBooksEmulator(per_minute=None, per_second=None, batch_per_minute=None,
-                            max_concurrent=None) as emulator:
-        yield emulator
-
-
-@pytest.fixture
-def api(qbo):
-    return Api(qbo)
 
 
 def since(delta: dt.timedelta = dt.timedelta(minutes=5)) -> str:

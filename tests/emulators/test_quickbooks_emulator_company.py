@@ -57,18 +57,6 @@ def fault_of(response: requests.Response, status: int = 400) -> dict[str, Any]:
 
 
 @pytest.fixture
-def qbo():
-    with QuickBooksEmulator(per_minute=None, per_second=None, batch_per_minute=None,
-                            max_concurrent=None) as emulator:
-        yield emulator
-
-
-@pytest.fixture
-def api(qbo):
-    return Api(qbo)
-
-
-@pytest.fixture
 def customer(api):
     return api.create("Customer", {"GivenName": "Jeanne", "FamilyName": "Martin",
                                    "DisplayName": "Jeanne Martin (#42)"})

@@ -18,18 +18,6 @@ from tests.emulators.test_quickbooks_emulator_company import Api, fault_of, sale
 
 
 @pytest.fixture
-def qbo():
-    with QuickBooksEmulator(per_minute=None, per_second=None, batch_per_minute=None,
-                            max_concurrent=None) as emulator:
-        yield emulator
-
-
-@pytest.fixture
-def api(qbo):
-    return Api(qbo)
-
-
-@pytest.fixture
 def customer(api):
     return api.create("Customer", {"DisplayName": "Jeanne Martin (#42)"})
 
