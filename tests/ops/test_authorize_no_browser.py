@@ -59,9 +59,12 @@ def test_pasted_redirect_url_authorizes_without_any_local_listener(
     assert answer.status_code == 302
     landed = answer.headers["Location"]
     assert landed.startswith(redirect + "?")
+    # Read the prompt through the same buffered reader as the URL: communicate() reads
+    # the pipe's descriptor, so a line already buffered by readline() would not reach it.
+    assert proc.stdout is not None
+    assert "paste here the URL" in proc.stdout.readline()
     out, err = proc.communicate(f"\n{landed}\n", timeout=30)
     assert proc.returncode == 0, err
-    assert "paste here the URL" in out
     assert f"realm_id: {REALM}" in out
     stored = json.loads((tmp_path / "tokens.json").read_text())["realms"][REALM]
     assert stored["refresh_token"] == qbo.current_refresh_token()
