@@ -13,6 +13,8 @@ from singer_sdk import typing as th
 
 #: Products: only create new items, only update known ones, or both.
 PRODUCT_MODES = ("create", "update", "upsert")
+#: Report formats of the reconcile job (target-quickbooks-reconcile).
+RECONCILE_FORMATS = ("text", "json")
 
 DEFAULT_TOKEN_STORE = ".secrets/quickbooks-tokens.json"  # noqa: S105 (a path, not a secret)
 DEFAULT_MINOR_VERSION = 75
@@ -209,6 +211,22 @@ CONFIG_SCHEMA: dict = th.PropertiesList(
         title="Rate-limit time scale",
         description="Compresses the rate limiter's windows (10: a minute lasts 6 s). Only for "
         "emulators that compress time the same way (benchmarks); leave at 1 for QuickBooks.",
+    ),
+    th.Property(
+        "reconcile_format",
+        th.StringType,
+        default="text",
+        allowed_values=list(RECONCILE_FORMATS),
+        title="Reconcile report format",
+        description="Only for the `reconcile` job (target-quickbooks-reconcile): `text` (summary, "
+                    "then tables) or `json` (the whole report as one document).",
+    ),
+    th.Property(
+        "reconcile_report_path",
+        th.StringType,
+        title="Reconcile report file",
+        description="Only for the `reconcile` job: also write the report to this file "
+                    "(relative to the project root); the log always shows it.",
     ),
     th.Property(
         "batch_size",

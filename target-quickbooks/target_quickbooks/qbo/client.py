@@ -66,6 +66,8 @@ _TRANSPORT_ERRORS = (
 )
 #: Queries longer than this go in a POST body (application/text) instead of the URL.
 _MAX_GET_QUERY = 1800
+#: Public name of that limit: read-only callers size their IN lists to stay GET requests.
+MAX_GET_QUERY = _MAX_GET_QUERY
 
 
 @dataclass
