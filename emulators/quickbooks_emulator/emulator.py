@@ -225,6 +225,25 @@ class QuickBooksEmulator:
             stored = company.insert(spec.name, record, forced_id)
             return json.loads(dump(copy.deepcopy(stored)))
 
+    def delete_entity(self, entity: str, object_id: str) -> None:
+        """Delete a transaction as a person would in QuickBooks (tests plant differences)."""
+        self._state.company.delete(spec_for(entity).name, str(object_id))
+
+    def edit_entity(self, entity: str, object_id: str, changes: dict[str, Any]) -> dict[str, Any]:
+        """Overwrite fields of a record as stored (SyncToken + 1), without validation.
+
+        For tests that plant a person's edit (say a changed amount); the caller keeps
+        the record consistent (TotalAmt, Balance, lines) as QuickBooks would.
+        """
+        company = self._state.company
+        name = spec_for(entity).name
+        with company.lock:
+            record = copy.deepcopy(company.get(name, str(object_id)))
+            if record is None:
+                raise KeyError(f"{name} Id {object_id} is not in the company")
+            record.update(json.loads(dump(changes), parse_float=Decimal))
+            return json.loads(dump(company.replace(name, record)))
+
     # -- persistence -----------------------------------------------------------------
     def _save_state(self, path: Path) -> None:
         state = {"company": self._state.company.export_records(),

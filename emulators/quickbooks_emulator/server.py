@@ -78,7 +78,7 @@ class Stats(Counters):
 
     def __init__(self) -> None:
         super().__init__(requests=0, by_kind=KINDS, throttled=0, faults_injected=0,
-                         replayed=0, by_status=())
+                         replayed=0, by_status=(), by_method=())
 
     def add(self, name: str, amount: int = 1, *, key: str | None = None) -> None:
         """Increment a top-level counter or, for a kind of request, its ``by_kind`` one."""
@@ -200,6 +200,7 @@ class Handler(BaseHTTPRequestHandler):
                 reply = self._admin(method, url.path, url.query, body)
             else:
                 state.stats.add("requests")
+                state.stats.add("by_method", key=method)  # proves a read-only run sent no POST
                 reply = self._route(method, url.path, url.query, body)
                 state.stats.status(reply.status)
         except Exception as exc:  # never leave a client hanging
