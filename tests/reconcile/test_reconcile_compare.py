@@ -127,7 +127,7 @@ def test_each_difference_is_reported_with_both_values() -> None:
                   invoice("200000003", source_id="3"))
     docs = source.documents()
     found = found_for(docs)
-    first, second, third = found["invoices"]
+    _first, second, third = found["invoices"]
     second.total, second.balance = D("67.12"), D("67.12")
     second.vat = {"20": Vat(D("47.60"), D("9.62"))}
     third.date, third.customer, third.customer_label = "2026-04-02", "#999", "Other (#999)"

@@ -72,6 +72,7 @@ def test_dag_file_imports_cleanly_with_one_dag_per_schedule(project_dagbag: DagB
         "export-customers-hourly",
         "export-invoices-hourly",
         "export-credit-memos-hourly",
+        "reconcile-daily",
     }
     # Only meltano.py holds DAGs; .airflowignore keeps the pure module from being parsed.
     assert {Path(dag.fileloc).name for dag in project_dagbag.dags.values()} == {"meltano.py"}
