@@ -5,9 +5,11 @@ invoice in QuickBooks by its DocNumber, which is the invoice's
 ``increment_id``, and books the memo by the invoice's ``state``: a memo of a
 ``paid`` invoice returns money (a QuickBooks RefundReceipt), a memo of an
 ``open`` one reduces what is owed (a CreditMemo). The state comes with the
-number, from the same row: no request of its own. The API has no ``GET /sales/invoices/{id}`` and its filters
-take one value (equality or LIKE), so no single list call fetches the invoices
-of a whole page of memos. Hence:
+number, from the same row: no request of its own.
+
+The API has no ``GET /sales/invoices/{id}`` and its filters take one value
+(equality or LIKE), so no single list call fetches the invoices of a whole page
+of memos. Hence:
 
 * the ``invoices`` stream, when it runs in the same process, remembers the
   numbers it reads (up to ``CAPACITY`` of them, the newest, which are the ones
