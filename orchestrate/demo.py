@@ -109,7 +109,7 @@ def main() -> int:
             print(f"{feed}: done in {time.monotonic() - started:.1f} s")
 
         _banner("What QuickBooks now holds (emulator)")
-        for entity in ["Item", "Customer", "Invoice", "CreditMemo"]:
+        for entity in ["Item", "Customer", "Invoice", "CreditMemo", "RefundReceipt"]:
             rows = _admin(qbo_root, f"/_emulator/entities/{entity}")
             print(f"{entity:<11} {len(rows)}")
 

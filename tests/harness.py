@@ -36,6 +36,24 @@ def bookable_invoices(mf: t.Any) -> list[dict]:
     return [inv for inv in mf.store.invoices() if inv.get("state") != "canceled"]
 
 
+def memo_entity(mf: t.Any, memo: dict) -> str:
+    """The QuickBooks entity of a source credit memo: RefundReceipt when its invoice is paid.
+
+    target-quickbooks books a credit memo of a paid invoice as a RefundReceipt (money
+    returned) and any other as a CreditMemo (its README, "Credit memos of paid invoices").
+    """
+    states = {str(inv["id"]): inv.get("state") for inv in mf.store.invoices()}
+    return "RefundReceipt" if states.get(str(memo.get("invoice_id"))) == "paid" else "CreditMemo"
+
+
+def memos_by_entity(mf: t.Any) -> dict[str, list[dict]]:
+    """The emulator's credit memos by the QuickBooks entity that books them."""
+    found: dict[str, list[dict]] = {"CreditMemo": [], "RefundReceipt": []}
+    for memo in mf.store.credit_memos():
+        found[memo_entity(mf, memo)].append(memo)
+    return found
+
+
 @dataclass
 class MeltanoProject:
     """The repository's Meltano project, wired to running emulators."""

@@ -60,6 +60,9 @@ SALES_TXN_FIELDS = _COMMON | {
     "TaxExemptionRef", "DeliveryInfo", "RecurDataRef", "ProjectRef", "InvoiceLink",
     "ItemRef", "TxnStatus",
 }
+#: A RefundReceipt is a sales document plus how the money went back (python-quickbooks'
+#: RefundReceipt object: ``PaymentType``, ``CheckPayment``, ``CreditCardPayment``).
+REFUND_RECEIPT_FIELDS = SALES_TXN_FIELDS | {"PaymentType", "CheckPayment", "CreditCardPayment"}
 LINE_FIELDS = frozenset({
     "Id", "LineNum", "Description", "Amount", "DetailType", "SalesItemLineDetail",
     "DiscountLineDetail", "SubTotalLineDetail", "DescriptionLineDetail", "GroupLineDetail",
@@ -129,6 +132,8 @@ SPECS: dict[str, EntitySpec] = {
         EntitySpec("Invoice", "invoice", SALES_TXN_FIELDS, writable=True, has_active=False,
                    deletable=True),
         EntitySpec("CreditMemo", "creditmemo", SALES_TXN_FIELDS, writable=True,
+                   has_active=False, deletable=True),
+        EntitySpec("RefundReceipt", "refundreceipt", REFUND_RECEIPT_FIELDS, writable=True,
                    has_active=False, deletable=True),
         EntitySpec("Vendor", "vendor", VENDOR_FIELDS),
         EntitySpec("Employee", "employee", EMPLOYEE_FIELDS),

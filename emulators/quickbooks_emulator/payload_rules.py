@@ -110,13 +110,14 @@ def document_currency(rec: dict[str, Any], payload: dict[str, Any], view: View
     company = view.company
     if not company.multicurrency:
         return rec
-    customer = view.get("Customer", rec["CustomerRef"]["value"]) or {}
+    customer_id = (rec.get("CustomerRef") or {}).get("value")  # none: a RefundReceipt
+    customer = (view.get("Customer", customer_id) or {}) if customer_id else {}
     own = (customer.get("CurrencyRef") or {}).get("value") or company.home_currency
     sent = _sent_currency(payload) or own
     if sent != own:
         raise faults.business(
             f"The transaction's currency {sent} is not the currency of its customer"
-            f" (CustomerRef {rec['CustomerRef']['value']}, {customer.get('DisplayName')!r}:"
+            f" (CustomerRef {customer_id}, {customer.get('DisplayName')!r}:"
             f" {own}); send CurrencyRef {own} or use a customer in {sent}", "CurrencyRef")
     rec["CurrencyRef"] = currency_ref(own)
     if own != company.home_currency:

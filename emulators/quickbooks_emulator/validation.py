@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from . import faults, payload_rules
+from . import faults, payload_rules, refund_receipts
 from .entities import (
     ADDRESS_FIELDS,
     DISCOUNT_LINE_FIELDS,
@@ -424,18 +424,23 @@ def _discount_line(i: int, line: dict[str, Any], view: View) -> tuple[dict[str, 
 def validate_sales_txn(entity: str, payload: dict[str, Any], view: View,
                        existing: dict[str, Any] | None, options: WriteOptions
                        ) -> dict[str, Any]:
-    """Validate an Invoice or CreditMemo, compute its totals and return the record."""
+    """Validate an Invoice, CreditMemo or RefundReceipt, compute its totals, return the record."""
     rec = strip_read_only(payload)
     company = view.company
-    if rec.get("CustomerRef") is None:
+    if rec.get("CustomerRef") is None and entity != "RefundReceipt":
         raise faults.required("CustomerRef")
-    cust_id = ref_value("CustomerRef", rec["CustomerRef"])
-    customer = view.get("Customer", cust_id)
-    if customer is None:
-        raise faults.invalid_reference("CustomerRef", "Customer", cust_id)
-    if not customer.get("Active", True):
-        raise faults.inactive_reference()
-    rec["CustomerRef"] = {"value": cust_id, "name": customer["DisplayName"]}
+    if rec.get("CustomerRef") is not None:  # optional on a RefundReceipt (refund_receipts.py)
+        cust_id = ref_value("CustomerRef", rec["CustomerRef"])
+        customer = view.get("Customer", cust_id)
+        if customer is None:
+            raise faults.invalid_reference("CustomerRef", "Customer", cust_id)
+        if not customer.get("Active", True):
+            raise faults.inactive_reference()
+        rec["CustomerRef"] = {"value": cust_id, "name": customer["DisplayName"]}
+    if entity == "RefundReceipt":
+        rec["DepositToAccountRef"] = _account(
+            "DepositToAccountRef", refund_receipts.deposit_account_sent(rec), view,
+            refund_receipts.REFUND_ACCOUNT_TYPES, refund_receipts.EXPECTED)
     if rec.get("DocNumber") not in (None, ""):
         doc = to_string("DocNumber", rec["DocNumber"], 21)
         rec["DocNumber"] = doc
@@ -574,6 +579,8 @@ def validate_sales_txn(entity: str, payload: dict[str, Any], view: View,
         rec["Balance"] = total
         rec.setdefault("PrintStatus", "NotSet")
         rec.setdefault("EmailStatus", "NotSet")
+    elif entity == "RefundReceipt":
+        refund_receipts.settle(rec)
     else:
         rec["Balance"] = total
         rec["RemainingCredit"] = total
@@ -592,7 +599,7 @@ def validate(entity: str, payload: dict[str, Any], view: View, existing: dict[st
     if entity in NAME_LIST_ENTITIES:
         return payload_rules.party_currency(
             validate_name_list(entity, payload, view, existing), payload, view)
-    if entity in ("Invoice", "CreditMemo"):
+    if entity in ("Invoice", "CreditMemo", "RefundReceipt"):
         payload = payload_rules.sales_payload(payload)
         return payload_rules.document_currency(
             validate_sales_txn(entity, payload, view, existing, options), payload, view)

@@ -1,10 +1,15 @@
-"""The invoice number (``increment_id``) of each credit memo's invoice, for this run.
+"""The number (``increment_id``) and state of each credit memo's invoice, for this run.
 
 A credit memo names its invoice only by ``invoice_id``; the target finds the
 invoice in QuickBooks by its DocNumber, which is the invoice's
-``increment_id``. The API has no ``GET /sales/invoices/{id}`` and its filters
-take one value (equality or LIKE), so no single list call fetches the invoices
-of a whole page of memos. Hence:
+``increment_id``, and books the memo by the invoice's ``state``: a memo of a
+``paid`` invoice returns money (a QuickBooks RefundReceipt), a memo of an
+``open`` one reduces what is owed (a CreditMemo). The state comes with the
+number, from the same row: no request of its own.
+
+The API has no ``GET /sales/invoices/{id}`` and its filters take one value
+(equality or LIKE), so no single list call fetches the invoices of a whole page
+of memos. Hence:
 
 * the ``invoices`` stream, when it runs in the same process, remembers the
   numbers it reads (up to ``CAPACITY`` of them, the newest, which are the ones
@@ -31,13 +36,23 @@ INVOICES_PATH = "/sales/invoices"
 CAPACITY = 20_000
 
 
+def _text(value: object) -> str | None:
+    return None if value in (None, "") else str(value)
+
+
+def _state(value: object) -> str | None:
+    """An invoice ``state`` as the target compares it: trimmed, lower case, None if empty."""
+    text = str(value or "").strip().lower()
+    return text or None
+
+
 class InvoiceNumbers:
-    """Invoice id to ``increment_id`` (None: the invoice was looked up and not found)."""
+    """Invoice id to (``increment_id``, ``state``); (None, None): looked up and not found."""
 
     def __init__(self, capacity: int = CAPACITY) -> None:
         """Start empty; ``capacity`` bounds what the invoices stream may add."""
         self.capacity = capacity
-        self._numbers: dict[str, str | None] = {}
+        self._numbers: dict[str, tuple[str | None, str | None]] = {}
 
     def __contains__(self, invoice_id: object) -> bool:
         """Whether this invoice's number (or its absence) is known."""
@@ -49,24 +64,32 @@ class InvoiceNumbers:
 
     def get(self, invoice_id: str) -> str | None:
         """The number of a known invoice (None if it was not found)."""
-        return self._numbers.get(invoice_id)
+        return self._numbers.get(invoice_id, (None, None))[0]
 
-    def seen(self, invoice_id: object, number: object) -> None:
-        """Remember an invoice read by the invoices stream, while there is room."""
+    def state(self, invoice_id: str) -> str | None:
+        """The state (``open``, ``paid``, ``canceled``) of a known invoice, else None."""
+        return self._numbers.get(invoice_id, (None, None))[1]
+
+    def seen(self, invoice_id: object, number: object, state: object = None) -> None:
+        """Remember an invoice read by the invoices stream, while there is room.
+
+        The invoices stream reads the newest version of each invoice, so a state
+        seen here replaces an older one (an invoice paid since it was remembered).
+        """
         if invoice_id in (None, "") or number in (None, ""):
             return
         if len(self._numbers) < self.capacity or str(invoice_id) in self._numbers:
-            self._numbers[str(invoice_id)] = str(number)
+            self._numbers[str(invoice_id)] = (str(number), _state(state))
 
-    def looked_up(self, invoice_id: str, number: object) -> None:
+    def looked_up(self, invoice_id: str, number: object, state: object = None) -> None:
         """Remember the answer of a lookup (always: it cost a request)."""
-        self._numbers[invoice_id] = None if number in (None, "") else str(number)
+        self._numbers[invoice_id] = (_text(number), _state(state) if _text(number) else None)
 
 
-def invoice_number(
+def invoice_facts(
     stream: MyFulfillmentStream, memo: t.Mapping[str, t.Any], context: Context | None
-) -> str | None:
-    """The ``increment_id`` of a credit memo's invoice, looked up once per run if unknown.
+) -> tuple[str | None, str | None]:
+    """The ``increment_id`` and ``state`` of a credit memo's invoice, looked up once per run.
 
     Args:
         stream: The credit memos stream (its tap holds the run's ``InvoiceNumbers``;
@@ -75,25 +98,30 @@ def invoice_number(
         context: Stream context.
 
     Returns:
-        The invoice number, or None (with a warning) when the memo names no
-        invoice or myFulfillment has no invoice with that id.
+        The invoice number and state (``open``, ``paid``, ``canceled``, lower case),
+        or (None, None) with a warning when the memo names no invoice or
+        myFulfillment has no invoice with that id. The state is None when the
+        invoice row has none.
     """
     numbers: InvoiceNumbers = stream._tap.invoice_numbers  # type: ignore[attr-defined]
     where = f"{stream.name} record id={memo.get('id')!r}"
     invoice_id = memo.get("invoice_id")
     if invoice_id in (None, ""):
-        stream.logger.warning("%s has no invoice_id; invoice_increment_id is null", where)
-        return None
+        stream.logger.warning("%s has no invoice_id; invoice_increment_id and invoice_state "
+                              "are null", where)
+        return None, None
     invoice_id = str(invoice_id)
     if invoice_id not in numbers:
         params = {"filters[id]": invoice_id, "limit": 1, "offset": 0}
         response = stream._send(context, params, path=INVOICES_PATH)
         rows = [row for row in stream.parse_response(response)
                 if isinstance(row, dict) and str(row.get("id")) == invoice_id]
-        numbers.looked_up(invoice_id, rows[0].get("increment_id") if rows else None)
+        numbers.looked_up(invoice_id, rows[0].get("increment_id") if rows else None,
+                          rows[0].get("state") if rows else None)
     number = numbers.get(invoice_id)
     if number is None:
         stream.logger.warning(
             "%s: myFulfillment has no invoice id=%s with a number (GET %s?filters[id]=%s); "
-            "invoice_increment_id is null", where, invoice_id, INVOICES_PATH, invoice_id)
-    return number
+            "invoice_increment_id and invoice_state are null", where, invoice_id, INVOICES_PATH,
+            invoice_id)
+    return number, numbers.state(invoice_id)

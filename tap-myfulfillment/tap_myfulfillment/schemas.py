@@ -159,6 +159,15 @@ CREDIT_MEMO = th.PropertiesList(
             "null when the invoice cannot be found in myFulfillment"
         ),
     ),
+    th.Property(
+        "invoice_state",
+        th.StringType,
+        description=(
+            "The invoice's state when the memo is emitted: open | paid | canceled "
+            "(lower case); null when the invoice cannot be found or has no state. "
+            "target-quickbooks writes the memo of a paid invoice as a RefundReceipt"
+        ),
+    ),
     th.Property("adjustment_positive", th.NumberType),
     th.Property("adjustment_negative", th.NumberType),
 ).to_dict()

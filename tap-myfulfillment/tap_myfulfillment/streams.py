@@ -18,7 +18,7 @@ from tap_myfulfillment.customer_records import (
     customer_problems,
     unidentified_key,
 )
-from tap_myfulfillment.invoice_numbers import invoice_number
+from tap_myfulfillment.invoice_numbers import invoice_facts
 from tap_myfulfillment.marks import Problem, attach, problems_of
 from tap_myfulfillment.normalize import RecordFormatError
 
@@ -176,12 +176,12 @@ class InvoicesStream(_CustomerDocumentStream):
         record = super().transform(raw)
         if record is not None:
             self._tap.invoice_numbers.seen(  # type: ignore[attr-defined]
-                record.get("id"), record.get("increment_id"))
+                record.get("id"), record.get("increment_id"), record.get("state"))
         return record
 
 
 class CreditMemosStream(_CustomerDocumentStream):
-    """Credit memos (``GET /sales/creditmemos``), each with its invoice's number."""
+    """Credit memos (``GET /sales/creditmemos``), each with its invoice's number and state."""
 
     name = "credit_memos"
     path = "/sales/creditmemos"
@@ -189,17 +189,24 @@ class CreditMemosStream(_CustomerDocumentStream):
 
     @override
     def finish(self, record: dict[str, t.Any], context: Context | None) -> dict[str, t.Any]:
-        """Add ``invoice_increment_id``, the number the target finds the invoice by.
+        """Add ``invoice_increment_id`` and ``invoice_state`` of the memo's invoice.
+
+        The number is how the target finds the invoice in QuickBooks; the state
+        (as the run sees it when it emits the memo) is how it books the memo: a
+        memo of a ``paid`` invoice returns money (RefundReceipt), any other
+        reduces what the customer owes (CreditMemo).
 
         Args:
             record: A credit memo about to be emitted.
             context: Stream context.
 
         Returns:
-            The memo with ``invoice_increment_id`` (null, with a warning, when the
-            invoice cannot be found).
+            The memo with both fields (null, with a warning, when the invoice
+            cannot be found).
         """
-        record["invoice_increment_id"] = invoice_number(self, record, context)
+        number, state = invoice_facts(self, record, context)
+        record["invoice_increment_id"] = number
+        record["invoice_state"] = state
         return record
 
 

@@ -18,8 +18,10 @@ from typing import Any, Protocol
 
 from target_quickbooks.company_defaults import (
     PREFERENCE_PATH,
+    REFUND_ACCOUNT_TYPES,
     creates_missing_items,
     default_discount_account,
+    default_refund_account,
     item_name,
     service_item_payload,
 )
@@ -78,6 +80,8 @@ ACCOUNT_RULES: dict[str, AccountRule] = {
                          "inventory items"),
     "discount": AccountRule("discount_account", ("Income", "Expense", "Other Income",
                                                  "Other Expense"), None, "discount lines"),
+    "refund": AccountRule("refund_account", REFUND_ACCOUNT_TYPES, None,
+                          "refund receipts (credit memos of paid invoices)"),
 }
 
 
@@ -383,6 +387,26 @@ class References:
             if self._preferences is None:
                 self._preferences = dict(self.client.preferences() or {})
             return self._preferences
+
+    def refund_account(self) -> dict[str, str]:
+        """The account refunds are paid from: ``refund_account``, else the company's default.
+
+        Raises:
+            ConfigurationError: the setting names no usable account, or it is empty and
+                the company has neither Undeposited Funds nor a Bank account.
+        """
+        if self.config.get("refund_account"):
+            return self.account("refund")
+        with self._lock:
+            default = default_refund_account(self._all("Account"))
+        if default is None:
+            raise ConfigurationError(
+                "Setting `refund_account` is required for refund receipts (credit memos of "
+                "paid invoices): it is empty and the company has no Undeposited Funds or Bank "
+                f"account. {self._candidates(ACCOUNT_RULES['refund'])}")
+        return self._account("refund", "The company's default refund account (Undeposited "
+                             "Funds, else the first Bank account; setting `refund_account` "
+                             "empty)", default)
 
     def discount_account(self) -> dict[str, str]:
         """The ``discount_account`` reference, else the company's default discount account.

@@ -11,7 +11,7 @@ before). ``check`` reads the same functions, so what it promises is what a run d
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 #: Default names of the items behind the ``shipping_item``/``adjustment_item`` settings.
@@ -48,6 +48,31 @@ def default_discount_account(preferences: Mapping[str, Any]) -> str | None:
     text = str(value).strip() if isinstance(value, (str, int)) and not isinstance(
         value, bool) else ""
     return text if text.isdigit() else None
+
+
+#: Account types a RefundReceipt may be paid from (Intuit's RefundReceipt reference:
+#: ``DepositToAccountRef``, "Account.AccountType is Other Current Asset or Bank").
+REFUND_ACCOUNT_TYPES = ("Bank", "Other Current Asset")
+
+
+def default_refund_account(accounts: Sequence[Mapping[str, Any]]) -> str | None:
+    """The account refunds are paid from when ``refund_account`` is empty, as an Id.
+
+    The company's Undeposited Funds account (sub-type ``UndepositedFunds``, where
+    customer payments wait for their bank deposit, so a refund comes out of what was
+    received), else its first Bank account by Id; only active accounts.
+    """
+    active = [row for row in accounts if row.get("Active", True) is not False]
+
+    def first(rows: list[Mapping[str, Any]]) -> str | None:
+        ids = sorted((str(row.get("Id")) for row in rows),
+                     key=lambda text: (not text.isdigit(), int(text) if text.isdigit() else 0,
+                                       text))
+        return ids[0] if ids else None
+
+    return (first([row for row in active if row.get("AccountSubType") == "UndepositedFunds"
+                   and row.get("AccountType") in REFUND_ACCOUNT_TYPES])
+            or first([row for row in active if row.get("AccountType") == "Bank"]))
 
 
 def service_item_payload(name: str, income_account: Mapping[str, str]) -> dict[str, Any]:

@@ -25,15 +25,19 @@ import datetime as dt
 import hashlib
 import json
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from target_quickbooks.state import DELETED_IN_QUICKBOOKS, MapEntry
+from target_quickbooks.state import DELETED_IN_QUICKBOOKS, MapEntry, parse_map_value
 
-#: ID map kind of each document entity CDC reports, and back.
-KIND_OF_ENTITY = {"Invoice": "invoices", "CreditMemo": "credit_memos"}
-ENTITY_OF_KIND = {kind: entity for entity, kind in KIND_OF_ENTITY.items()}
+#: ID map kind of each document entity CDC reports (a credit memo of a paid invoice is a
+#: RefundReceipt in the ``credit_memos`` map), the map's own entity, and all of its entities.
+KIND_OF_ENTITY = {"Invoice": "invoices", "CreditMemo": "credit_memos",
+                  "RefundReceipt": "credit_memos"}
+ENTITY_OF_KIND = {"invoices": "Invoice", "credit_memos": "CreditMemo"}
+ENTITIES_OF_KIND = {kind: tuple(entity for entity, of in KIND_OF_ENTITY.items() if of == kind)
+                    for kind in ENTITY_OF_KIND}
 #: Pending status of a document deleted in QuickBooks, waiting for its source record.
 DELETED = DELETED_IN_QUICKBOOKS
 #: The next check starts this much before the last answer's time: LastUpdatedTime has
@@ -163,20 +167,23 @@ def wanted_ids(changed: Mapping[str, Iterable[Mapping[str, Any]]],
 
 
 def parse_entry(raw: str) -> MapEntry:
-    """A map value (``Id``, or ``Id:SyncToken:fingerprint``) as an entry."""
-    parts = raw.split(":")
-    return MapEntry(id=parts[0], sync_token=parts[1] if len(parts) > 1 else "",
-                    content_hash=parts[2] if len(parts) > 2 else "")
+    """A map value (``Id``, ``Id:SyncToken:fingerprint``, ``...:Entity``) as an entry."""
+    return parse_map_value(raw)
+
+
+def entity_of(kind: str, entry: MapEntry) -> str:
+    """The QuickBooks entity of a map entry (the map's own unless the entry names another)."""
+    return entry.entity or ENTITY_OF_KIND[kind]
 
 
 def find_mapped(kind: str, entries: Iterable[tuple[str, str]], ids: set[str]
                 ) -> dict[tuple[str, str], Mapped]:
-    """(kind, QuickBooks Id) → map entry, for the ``ids`` among ``entries`` (key, raw value)."""
+    """(entity, QuickBooks Id) → map entry, for the ``ids`` among ``entries`` (key, raw value)."""
     found: dict[tuple[str, str], Mapped] = {}
     for key, raw in entries:
         entry = parse_entry(raw)
         if entry.id in ids:
-            found[(kind, entry.id)] = Mapped(kind, key, entry)
+            found[(entity_of(kind, entry), entry.id)] = Mapped(kind, key, entry)
     return found
 
 
@@ -184,6 +191,9 @@ def compare(changed: Mapping[str, Iterable[Mapping[str, Any]]],
             deleted: Mapping[str, Iterable[str]],
             mapped: Mapping[tuple[str, str], Mapped]) -> Findings:
     """Decide, for every document the target mapped, what a check's answer means.
+
+    ``mapped`` is keyed by (entity, QuickBooks Id): a RefundReceipt and a CreditMemo
+    of the ``credit_memos`` map are told apart by the entity each entry names.
 
     Objects the map does not know (written by someone else, or already forgotten)
     are not the target's business and are ignored.
@@ -194,7 +204,7 @@ def compare(changed: Mapping[str, Iterable[Mapping[str, Any]]],
         if kind is None:
             continue
         for qbo_id in gone:
-            known = mapped.get((kind, str(qbo_id)))
+            known = mapped.get((entity, str(qbo_id)))
             if known is not None:
                 findings.deleted.append(Deletion(kind, known.key, str(qbo_id)))
     for entity, rows in changed.items():
@@ -202,7 +212,7 @@ def compare(changed: Mapping[str, Iterable[Mapping[str, Any]]],
         if kind is None:
             continue
         for row in rows:
-            known = mapped.get((kind, str(row.get("Id"))))
+            known = mapped.get((entity, str(row.get("Id"))))
             if known is not None:
                 _compare_row(findings, kind, known, row)
     return findings
@@ -217,8 +227,8 @@ def _compare_row(findings: Findings, kind: str, known: Mapped, row: Mapping[str,
     if not was or now == was:
         # A first fingerprint (an entry from before checks existed), or the same content
         # with a newer SyncToken (a payment, a memo edit): not drift.
-        findings.settled.append(Mapped(kind, known.key,
-                                       MapEntry(known.entry.id, token, was or now)))
+        findings.settled.append(Mapped(kind, known.key, replace(
+            known.entry, sync_token=token, content_hash=was or now)))
         return
     findings.drifted.append(Drift(kind, known.key, known.entry.id,
                                   str(row.get("DocNumber") or ""), token,

@@ -53,17 +53,17 @@ class LookupClient(Protocol):
         ...
 
 
-def entry_of(entity: Mapping[str, Any], content_hash: str = "") -> MapEntry:
-    """A map entry for an object QuickBooks returned.
+def entry_of(entity: Mapping[str, Any], content_hash: str = "", name: str = "") -> MapEntry:
+    """A map entry for an object QuickBooks returned (``name``: its entity, when not the map's).
 
-    A document (Invoice, CreditMemo) gets the fingerprint of what QuickBooks answered
-    as its content hash: the baseline a later edit in QuickBooks is compared with
-    (:mod:`target_quickbooks.drift`).
+    A document (Invoice, CreditMemo, RefundReceipt) gets the fingerprint of what
+    QuickBooks answered as its content hash: the baseline a later edit in QuickBooks is
+    compared with (:mod:`target_quickbooks.drift`).
     """
     if not content_hash and is_document(entity):
         content_hash = document_fingerprint(entity)
     return MapEntry(id=str(entity["Id"]), sync_token=str(entity.get("SyncToken", "")),
-                    content_hash=content_hash)
+                    content_hash=content_hash, entity=name)
 
 
 # Comparing a payload with the object QuickBooks holds
@@ -137,17 +137,20 @@ class Resolver:
         self.state = state
         self.logger = logger or logging.getLogger(__name__)
 
-    def lookup(self, kind: str, field: str, wanted: Mapping[str, str]) -> dict[str, dict]:
+    def lookup(self, kind: str, field: str, wanted: Mapping[str, str],
+               entity: str = "") -> dict[str, dict]:
         """QuickBooks objects of the unmapped keys of ``wanted`` (source key → natural key).
 
-        Batched ``IN (...)`` queries; nothing is written to the map (see :meth:`adopt`).
+        Batched ``IN (...)`` queries of ``entity`` (default: the map's own); nothing is
+        written to the map (see :meth:`adopt`).
         """
         missing = {key: value for key, value in wanted.items()
                    if self.state.get(kind, key) is None}
         if not missing:
             return {}
         extra = ANY_ACTIVE if kind in ("items", "customers") else ""
-        rows = self.client.query_in(ENTITY_OF_KIND[kind], field, sorted(set(missing.values())),
+        entity = entity or ENTITY_OF_KIND[kind]
+        rows = self.client.query_in(entity, field, sorted(set(missing.values())),
                                     extra_where=extra)
         by_value: dict[str, dict] = {}
         for row in rows:
@@ -155,12 +158,12 @@ class Resolver:
         found = {key: by_value[value] for key, value in missing.items() if value in by_value}
         if found:
             self.logger.info("Found %d existing QuickBooks %s by %s (not in the ID map).",
-                             len(found), ENTITY_OF_KIND[kind], field)
+                             len(found), entity, field)
         return found
 
-    def adopt(self, kind: str, key: str, row: Mapping[str, Any]) -> None:
-        """Map a source key to an object found in QuickBooks (empty content hash)."""
-        self.state.put(kind, key, entry_of(row))
+    def adopt(self, kind: str, key: str, row: Mapping[str, Any], entity: str = "") -> None:
+        """Map a source key to an object of ``entity`` found in QuickBooks."""
+        self.state.put(kind, key, entry_of(row, name=entity))
 
     def _lookup(self, kind: str, field: str, wanted: Mapping[str, str]) -> dict[str, dict]:
         """Find ``wanted`` (source key → natural key) not yet mapped, map and return them."""

@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections import Counter
 
 OUTCOMES = ("created", "updated", "unchanged", "deferred", "rejected", "skipped")
-STREAM_ORDER = ("products", "customers", "invoices", "credit_memos")
+#: ``credit_memos (RefundReceipt)``: credit memos of paid invoices (``writer/receipts.py``).
+STREAM_ORDER = ("products", "customers", "invoices", "credit_memos",
+                "credit_memos (RefundReceipt)")
 
 
 class RunResults:

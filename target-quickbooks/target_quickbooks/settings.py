@@ -176,6 +176,15 @@ CONFIG_SCHEMA: dict = th.PropertiesList(
         "default discount account (Preferences.SalesFormsPrefs.DefaultDiscountAccount).",
     ),
     th.Property(
+        "refund_account",
+        th.StringType,
+        title="Refund account",
+        description="Id or name of the account refunds are paid from (a Bank or Other "
+        "Current Asset account): a credit memo of an invoice that is paid at the source is "
+        "written as a RefundReceipt paid from it. Default: the company's Undeposited Funds "
+        "account, else its first Bank account.",
+    ),
+    th.Property(
         "create_missing_items",
         th.BooleanType,
         default=True,

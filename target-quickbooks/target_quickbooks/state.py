@@ -10,7 +10,8 @@ Layout of the entry (compact on purpose; it travels through every run)::
     {"realm_id": "9130...", "v": 1,
      "items": {sku: "Id:SyncToken:hash8"},
      "customers": {customer_key: "Id:SyncToken:hash8"},
-     "invoices": {source id: "Id:SyncToken:fingerprint"}, "credit_memos": {...},
+     "invoices": {source id: "Id:SyncToken:fingerprint"},
+     "credit_memos": {...},  # a RefundReceipt: "Id:SyncToken:fingerprint:RefundReceipt"
      "suffixed": [sku, ...],             # items whose Name carries the SKU suffix
      "voided": [invoice source id, ...],  # canceled invoices voided in QuickBooks
      "refunded": {invoice source id: {credit memo source id: "amount"}},  # memos written
@@ -59,7 +60,7 @@ from target_quickbooks.state_json import BOOKMARK, write_state_line
 
 STATE_VERSION = 1
 __all__ = ["BOOKMARK", "ENTITY_OF_KIND", "MAPS", "MapEntry", "SyncState", "json_safe",
-           "target_entry", "without_entry"]
+           "parse_map_value", "target_entry", "without_entry"]
 #: QuickBooks entity of each ID map (the one table; writer and resolver both use it).
 ENTITY_OF_KIND = {"items": "Item", "customers": "Customer", "invoices": "Invoice",
                   "credit_memos": "CreditMemo"}
@@ -75,16 +76,30 @@ SYNCED_OUTCOMES = frozenset({"created", "updated", "unchanged"})
 
 @dataclass(frozen=True)
 class MapEntry:
-    """A QuickBooks entity the target wrote or found: Id, SyncToken and content hash."""
+    """A QuickBooks entity the target wrote or found: Id, SyncToken and content hash.
+
+    ``entity`` names the QuickBooks entity when it is not the map's own
+    (:data:`ENTITY_OF_KIND`): a credit memo of a paid invoice is a ``RefundReceipt``
+    in the ``credit_memos`` map. Empty means the map's entity.
+    """
 
     id: str
     sync_token: str = ""
     content_hash: str = ""
+    entity: str = ""
 
     @property
     def ref(self) -> dict[str, str]:
         """A QuickBooks reference (``{"value": Id}``)."""
         return {"value": self.id}
+
+
+def parse_map_value(raw: str) -> MapEntry:
+    """A map value (``Id``, ``Id:SyncToken:hash`` or ``Id:SyncToken:hash:Entity``) as an entry."""
+    parts = raw.split(":")
+    return MapEntry(id=parts[0], sync_token=parts[1] if len(parts) > 1 else "",
+                    content_hash=parts[2] if len(parts) > 2 else "",
+                    entity=parts[3] if len(parts) > 3 else "")
 
 
 def utc_now() -> str:
@@ -411,11 +426,12 @@ class SyncState:
     def get(self, kind: str, key: str) -> MapEntry | None:
         """The mapped entity of ``kind`` (``items``, ``customers``...) for a source key."""
         raw = self.idmap.get(kind, key)
-        if not raw:
-            return None
-        parts = raw.split(":")
-        return MapEntry(id=parts[0], sync_token=parts[1] if len(parts) > 1 else "",
-                        content_hash=parts[2] if len(parts) > 2 else "")
+        return parse_map_value(raw) if raw else None
+
+    def entity_of(self, kind: str, key: str) -> str | None:
+        """The QuickBooks entity of a mapped source key (None when it is not mapped)."""
+        entry = self.get(kind, key)
+        return None if entry is None else entry.entity or ENTITY_OF_KIND[kind]
 
     def keys_of(self, kind: str, qbo_id: str) -> list[str]:
         """The source keys the map of ``kind`` holds for QuickBooks Id ``qbo_id``."""
@@ -431,9 +447,16 @@ class SyncState:
         """Remember an entity QuickBooks confirmed (created, updated or found).
 
         Documents keep ``Id:SyncToken:fingerprint`` (``Id`` alone when neither is known),
-        so a later change in QuickBooks can be told from the target's own.
+        so a later change in QuickBooks can be told from the target's own. An entity
+        other than the map's own is added as a fourth part
+        (``Id:SyncToken:fingerprint:RefundReceipt``).
         """
-        if kind in ("invoices", "credit_memos") and not (entry.sync_token or entry.content_hash):
+        other = entry.entity if entry.entity not in ("", ENTITY_OF_KIND.get(kind)) else ""
+        if other:
+            self.idmap.set(kind, key,
+                           f"{entry.id}:{entry.sync_token}:{entry.content_hash}:{other}")
+        elif kind in ("invoices", "credit_memos") and not (entry.sync_token
+                                                           or entry.content_hash):
             self.idmap.set(kind, key, entry.id)
         else:
             self.idmap.set(kind, key, f"{entry.id}:{entry.sync_token}:{entry.content_hash}")

@@ -13,7 +13,7 @@ import pytest
 from myfulfillment_emulator import MyFulfillmentEmulator
 from quickbooks_emulator import QuickBooksEmulator
 
-from tests.harness import MeltanoProject, bookable_invoices
+from tests.harness import MeltanoProject, bookable_invoices, memo_entity, memos_by_entity
 
 pytestmark = pytest.mark.e2e
 
@@ -49,10 +49,10 @@ def _assert_inactive_references_booked(mf: MyFulfillmentEmulator, qbo: QuickBook
     """Documents of disabled/deleted products and of the inactive customer are booked,
     and those items and that customer are inactive again."""
     inactive_skus = {sku for sku, item in items.items() if item["Active"] is False}
-    booked = {(entity, d["DocNumber"]) for entity in ("Invoice", "CreditMemo")
+    booked = {(entity, d["DocNumber"]) for entity in ("Invoice", "CreditMemo", "RefundReceipt")
               for d in qbo.entities(entity)}
     sources = [("Invoice", d) for d in bookable_invoices(mf)] + [
-        ("CreditMemo", d) for d in mf.store.credit_memos()]
+        (memo_entity(mf, d), d) for d in mf.store.credit_memos()]
     touching = [(entity, d) for entity, d in sources
                 if {line["sku"] for line in d["items"]} & inactive_skus]
     assert {"CHARGEUR-MICRO-USB", "NICOTINE-BOOSTER", "CONFITURE-ABRICOT",
@@ -114,14 +114,23 @@ def test_sync_all_writes_one_entity_per_record_and_second_run_writes_nothing(
         assert source is not None, invoice["DocNumber"]
         assert Decimal(str(invoice["TotalAmt"])) == Decimal(source["grand_total"])
         assert _vat_per_rate(invoice) == _source_vat_per_rate(source), invoice["DocNumber"]
-    memos = qbo_emulator.entities("CreditMemo")
-    assert len(memos) == len(mf_emulator.store.credit_memos())
-    memo_sources = {m["increment_id"]: m for m in mf_emulator.store.credit_memos()}
-    for memo in memos:
-        source = next(s for n, s in memo_sources.items()
-                      if n == memo["DocNumber"] or n in (memo.get("PrivateNote") or ""))
-        assert Decimal(str(memo["TotalAmt"])) == Decimal(source["grand_total"])
-        assert _vat_per_rate(memo) == _source_vat_per_rate(source), memo["DocNumber"]
+    # Credit memos of paid invoices are RefundReceipts (money returned, paid from the
+    # refund account), the others CreditMemos; each with the source's total and VAT.
+    expected_memos = memos_by_entity(mf_emulator)
+    assert expected_memos["RefundReceipt"]
+    accounts = {a["Id"]: a for a in qbo_emulator.entities("Account")}
+    for entity, sources_of_entity in expected_memos.items():
+        memos = qbo_emulator.entities(entity)
+        assert len(memos) == len(sources_of_entity), entity
+        memo_sources = {m["increment_id"]: m for m in sources_of_entity}
+        for memo in memos:
+            source = next(s for n, s in memo_sources.items()
+                          if n == memo["DocNumber"] or n in (memo.get("PrivateNote") or ""))
+            assert Decimal(str(memo["TotalAmt"])) == Decimal(source["grand_total"])
+            assert _vat_per_rate(memo) == _source_vat_per_rate(source), memo["DocNumber"]
+            if entity == "RefundReceipt":
+                account = accounts[memo["DepositToAccountRef"]["value"]]
+                assert account["AccountType"] in ("Bank", "Other Current Asset")
 
     # The ID map made the round trip through Meltano state.
     item_map = _target_map(project.state("create-products"))

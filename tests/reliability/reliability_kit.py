@@ -365,9 +365,13 @@ def assert_exactly_once(qbo: QuickBooksEmulator, messages: list[dict]) -> None:
     customers = qbo.entities("Customer")
     assert len(customers) == len(source_records(messages, "customers")), "customers"
     assert len({c["DisplayName"] for c in customers}) == len(customers)
-    for stream, entity in (("invoices", "Invoice"), ("credit_memos", "CreditMemo")):
+    # A credit memo of a paid invoice is booked as a RefundReceipt (target README).
+    for stream, entity, wanted in (
+            ("invoices", "Invoice", lambda r: True),
+            ("credit_memos", "CreditMemo", lambda r: r.get("invoice_state") != "paid"),
+            ("credit_memos", "RefundReceipt", lambda r: r.get("invoice_state") == "paid")):
         expected = sorted(doc_number(r["increment_id"])[0]
-                          for r in booked_records(messages, stream))
+                          for r in booked_records(messages, stream) if wanted(r))
         assert sorted(d["DocNumber"] for d in qbo.entities(entity)) == expected, entity
 
 

@@ -363,7 +363,8 @@ def assert_nothing_lost(qbo: QuickBooksEmulator, records: list[tuple[str, dict]]
     pending = entry.get("pending", {})
     skus = {str(i.get("Sku")) for i in qbo.entities("Item")}
     names = {c["DisplayName"] for c in qbo.entities("Customer")}
-    numbers = {d["DocNumber"] for e in ("Invoice", "CreditMemo") for d in qbo.entities(e)}
+    numbers = {d["DocNumber"] for e in ("Invoice", "CreditMemo", "RefundReceipt")
+               for d in qbo.entities(e)}
     for stream, rec in records:
         if any(same(p["record"], rec) for p in pending.get(stream, {}).values()):
             continue

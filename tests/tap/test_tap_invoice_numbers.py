@@ -114,3 +114,41 @@ def test_emulator_memos_carry_the_number_of_their_invoice():
         (added,) = second.records("credit_memos")
         assert added["invoice_increment_id"] == old["increment_id"]
         assert emu.stats()["by_path"]["/sales/invoices"] == 1  # one lookup by id
+
+
+def test_memos_carry_the_state_of_their_invoice_read_in_the_same_run(api):
+    api.data[INVOICES] = [invoice(1, T1, state="paid"), invoice(2, T1, state="Open ")]
+    api.data[MEMOS] = [memo(10, T2, "1"), memo(11, T2, "2")]
+
+    result = run_sync()
+
+    assert [(m["invoice_increment_id"], m["invoice_state"])
+            for m in result.records("credit_memos")] == [("INV-00001", "paid"),
+                                                          ("INV-00002", "open")]
+    assert _lookups(api) == []
+
+
+def test_the_state_comes_with_the_number_of_a_looked_up_invoice_no_extra_request(api):
+    api.data[INVOICES] = [invoice(1, T1, state="open"), invoice(2, T1, state="canceled")]
+    api.data[MEMOS] = [memo(10, T2, "1"), memo(11, T2, "2"), memo(12, T3, "1"),
+                       memo(13, T3, "404"), memo(14, T3, None)]
+
+    result = run_sync(catalog=only("credit_memos"))
+
+    assert [m["invoice_state"] for m in result.records("credit_memos")] == [
+        "open", "canceled", "open", None, None]
+    assert sorted(_lookups(api)) == ["1", "2", "404"]
+
+
+def test_an_invoice_paid_since_the_last_run_gives_its_new_memos_state_paid(api):
+    api.data[INVOICES] = [invoice(1, T1, state="open")]
+    api.data[MEMOS] = [memo(10, T2, "1")]
+    first = run_sync()
+    api.data[INVOICES] = [invoice(1, T3, state="paid")]
+    api.data[MEMOS].append(memo(11, T3, "1"))
+
+    second = run_sync(state=first.state)
+
+    assert [m["invoice_state"] for m in first.records("credit_memos")] == ["open"]
+    assert [(m["id"], m["invoice_state"]) for m in second.records("credit_memos")] == [
+        ("11", "paid")]

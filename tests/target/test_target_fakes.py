@@ -204,19 +204,19 @@ class FakeQuickBooks:
         problem = self._unique(op.entity, payload, exclude=None)
         if problem:
             return BatchResult(operation=op, fault=problem)
-        if op.entity in ("Invoice", "CreditMemo"):
+        if op.entity in ("Invoice", "CreditMemo", "RefundReceipt"):
             payload.setdefault("TotalAmt", _document_total(payload))
         return BatchResult(operation=op, entity=copy.deepcopy(self.add(op.entity, payload)))
 
     def _unique(self, entity: str, obj: dict, exclude: str | None) -> QuickBooksFault | None:
         field = {"Item": "Name", "Customer": "DisplayName", "Invoice": "DocNumber",
-                 "CreditMemo": "DocNumber"}.get(entity)
+                 "CreditMemo": "DocNumber", "RefundReceipt": "DocNumber"}.get(entity)
         if not field:
             return None
         for other in self.entities(entity):
             if other["Id"] != exclude and str(other.get(field, "")).casefold() == str(
                     obj.get(field, "")).casefold():
-                if entity in ("Invoice", "CreditMemo"):
+                if entity in ("Invoice", "CreditMemo", "RefundReceipt"):
                     return fault("6140", "Duplicate Document Number Error")
                 return fault("6240", "Duplicate Name Exists Error",
                              f"The name supplied already exists. : Id={other['Id']}")

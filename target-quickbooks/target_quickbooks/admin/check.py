@@ -4,7 +4,7 @@ Connects with the stored (rotating) token, shows the company, and validates
 every configured reference with the same resolver and messages the target
 uses at start-up, so a wrong-typed account is found before the first run
 rather than in the middle of one. Also: setting names nobody declared (typos),
-the discount account (the company's default when unset), the shipping and
+the discount account (the company's default when unset), the refund account, the shipping and
 adjustment items (created by the first run when missing), a tax code for every
 VAT rate the feeds have met (from Meltano state), and the days left before the
 authorization ends. A check that passes means the first run will not stop on
@@ -83,6 +83,7 @@ def check(config: Mapping[str, Any], *, echo: Callable[[str], None] = print,
     seen = (check_rules.rates_seen(states, str(config["realm_id"]))
             if states is not None else None)
     lines = [*check_rules.discount(references, config, prefs),
+             *check_rules.refund(references, config),
              *check_rules.item(references, "shipping_item"),
              *check_rules.item(references, "adjustment_item"),
              *check_rules.vat_rates(references, config, seen),

@@ -46,6 +46,19 @@ def discount(references: References, config: Mapping[str, Any],
     return [("OK", "discount_account", f"Id {ref['value']} {ref['name']} (from {source})")]
 
 
+def refund(references: References, config: Mapping[str, Any]) -> list[Line]:
+    """The account refund receipts (credit memos of paid invoices) are paid from."""
+    try:
+        ref = references.refund_account()
+    except (ConfigurationError, QuickBooksError) as exc:
+        return [("FAIL", "refund_account", f"{exc} (needed once a credit memo of a paid "
+                 "invoice is written; set `refund_account`)")]
+    source = "setting" if config.get("refund_account") else (
+        "company default: Undeposited Funds, else the first Bank account")
+    return [("OK", "refund_account", f"Id {ref['value']} {ref['name']} (from {source}): "
+             "credit memos of paid invoices are written as RefundReceipts paid from it")]
+
+
 def item(references: References, setting: str) -> list[Line]:
     """The shipping or adjustment item: found, or created by the first run that needs it."""
     try:

@@ -159,8 +159,12 @@ class WriterBase:
         for stale in self._stale_keys.pop((stream, key), []):
             self.state.drop_pending(stream, stale)
 
-    def _outcome(self, stream: str, key: str, outcome: str) -> None:
+    def _count(self, stream: str, key: str, outcome: str) -> None:
+        """Count one outcome in this run's results (``writer/receipts.py`` names the row)."""
         self.results.add(stream, outcome)
+
+    def _outcome(self, stream: str, key: str, outcome: str) -> None:
+        self._count(stream, key, outcome)
         self.state.drop_pending(stream, key)
         self._settled(stream, key)
         if stream == PRODUCTS:
@@ -180,7 +184,7 @@ class WriterBase:
         code = fault.code if fault else None
         hint = hint or (fault_hint(fault) if fault else DEFAULT_FAULT_HINT)
         field_name = field_name or (fault.element if fault else None)
-        self.results.add(stream, "rejected")
+        self._count(stream, key, "rejected")
         self.state.add_pending(
             stream, key, record, status="rejected", reason=reason, code=code,
             detail=fault.detail if fault else None,
@@ -203,7 +207,7 @@ class WriterBase:
                *, field_name: str) -> None:
         hint = ("write the missing customer or item first (the customers and products feeds); "
                 "the document is retried at the start of every run until they exist")
-        self.results.add(stream, "deferred")
+        self._count(stream, key, "deferred")
         self.state.add_pending(stream, key, record, status="deferred", reason=reason,
                                field=field_name, hint=hint)
         self._settled(stream, key)

@@ -34,7 +34,7 @@ def _zero_total(row: Mapping[str, Any]) -> bool:
 
 
 def is_voided(entity: str, row: Mapping[str, Any]) -> bool:
-    """Whether QuickBooks' document is already voided (Invoice) or zeroed (CreditMemo)."""
+    """Whether QuickBooks' document is voided (Invoice) or zeroed (CreditMemo, RefundReceipt)."""
     if entity == "Invoice":
         return _zero_total(row) and str(row.get("PrivateNote") or "").startswith("Voided")
     return _zero_total(row)
@@ -62,23 +62,26 @@ class CanceledDocuments(JobRunner):
         already written is voided (``operation=void``: amounts 0, kept for the audit
         trail). QuickBooks has no void for credit memos: one already written is kept
         in pending as ``needs_attention`` for a person, and cleared once it is deleted
-        or zeroed in QuickBooks.
+        or zeroed in QuickBooks. So is a RefundReceipt (a credit memo of a paid invoice):
+        the emulator, like the sources it follows, offers no void for it.
         """
         kind = KIND[stream]
-        entity = ENTITY_OF_KIND[kind]
-        numbers: dict[str, str] = {}
+        numbers: dict[str, dict[str, str]] = {}  # entity → source key → DocNumber
         for key, record in canceled.items():
             with contextlib.suppress(MappingError):
-                numbers[key] = doc_number(record.get("increment_id"))[0]
-        for key, row in self.resolver.lookup(kind, "DocNumber", numbers).items():
-            try:
-                conflict = self._document_conflict(stream, canceled[key], row)
-            except MappingError as error:
-                conflict = str(error)
-            same_date = str(row.get("TxnDate") or "") == self._txn_date_or_none(canceled[key])
-            if not conflict or (is_voided(entity, row) and same_date):
-                self.resolver.adopt(kind, key, row)
-        todo: dict[str, str] = {}
+                numbers.setdefault(self._document_entity(stream, key, record), {})[key] = (
+                    doc_number(record.get("increment_id"))[0])
+        for entity, wanted in sorted(numbers.items()):
+            for key, row in self.resolver.lookup(kind, "DocNumber", wanted, entity).items():
+                try:
+                    conflict = self._document_conflict(stream, canceled[key], row, entity=entity)
+                except MappingError as error:
+                    conflict = str(error)
+                same_date = (str(row.get("TxnDate") or "")
+                             == self._txn_date_or_none(canceled[key]))
+                if not conflict or (is_voided(entity, row) and same_date):
+                    self.resolver.adopt(kind, key, row, entity)
+        todo: dict[str, tuple[str, str]] = {}  # source key → (entity, Id)
         for key in canceled:
             entry = self.state.get(kind, key)
             if entry is None:
@@ -87,13 +90,16 @@ class CanceledDocuments(JobRunner):
             elif stream == INVOICE and key in self.state.voided:
                 self._outcome(stream, key, "unchanged")
             else:
-                todo[key] = entry.id
+                todo[key] = (entry.entity or ENTITY_OF_KIND[kind], entry.id)
         if not todo:
             return
-        rows = self.client.query_in(entity, "Id", sorted(set(todo.values())))
-        by_id = {str(row.get("Id")): row for row in rows}
-        for key, qbo_id in todo.items():
-            record, current = canceled[key], by_id.get(qbo_id)
+        by_id: dict[tuple[str, str], dict[str, Any]] = {}
+        for entity in sorted({entity for entity, _id in todo.values()}):
+            ids = sorted({qbo_id for name, qbo_id in todo.values() if name == entity})
+            by_id.update({(entity, str(row.get("Id"))): row
+                          for row in self.client.query_in(entity, "Id", ids)})
+        for key, (entity, qbo_id) in todo.items():
+            record, current = canceled[key], by_id.get((entity, qbo_id))
             if current is None:
                 self.state.forget(kind, key)
                 self._skip(stream, key, f"canceled at the source; {entity} Id {qbo_id} is no "
@@ -108,7 +114,7 @@ class CanceledDocuments(JobRunner):
                 self._needs_attention(stream, key, record, (
                     f"canceled at the source, but {entity} Id {qbo_id} (DocNumber "
                     f"{current.get('DocNumber')!r}) is in QuickBooks, which cannot void a "
-                    "credit memo through its API"))
+                    f"{'credit memo' if entity == 'CreditMemo' else entity} through its API"))
 
 
 
@@ -134,7 +140,7 @@ class CanceledDocuments(JobRunner):
 
     def _needs_attention(self, stream: str, key: str, record: Mapping[str, Any],
                          reason: str) -> None:
-        self.results.add(stream, "skipped")
+        self._count(stream, key, "skipped")
         self.state.add_pending(stream, key, record, status="needs_attention", reason=reason,
                                field="state", hint=CREDIT_MEMO_CANCELED_HINT)
         self._settled(stream, key)

@@ -16,7 +16,8 @@ this module applies the decisions to the state and logs them:
 
 When CDC cannot answer (last check older than its 30-day window, or an answer
 at its 1,000-object cap), the check is made in full instead: ``SELECT Id,
-SyncToken`` of every mapped entity (1 query per 1,000 documents), then the
+SyncToken`` of every entity the map holds (the ``credit_memos`` map may hold
+CreditMemos and RefundReceipts; 1 query per 1,000 documents), then the
 documents whose SyncToken moved are read (``Id IN``) and compared the same way.
 """
 
@@ -28,18 +29,20 @@ from typing import Any
 
 from target_quickbooks.drift import (
     DELETED,
+    ENTITIES_OF_KIND,
     ENTITY_OF_KIND,
     Findings,
     Mapped,
     check_due,
     compare,
+    entity_of,
     next_since,
     parse_entry,
     wanted_ids,
 )
 from target_quickbooks.qbo import QuickBooksFault, RetriesExhaustedError
 from target_quickbooks.qbo.cdc import CdcAnswer
-from target_quickbooks.state import utc_now
+from target_quickbooks.state import MapEntry, utc_now
 from target_quickbooks.writer.base import WriterBase
 from target_quickbooks.writer.hints import RESEND_HINT
 from target_quickbooks.writer.jobs import KIND, canonical_stream
@@ -71,7 +74,7 @@ class QuickBooksChanges(WriterBase):
             self.logger.info("QuickBooks changes to the documents written are checked from "
                              "now on (first run of this feed).")
             return
-        entities = [ENTITY_OF_KIND[kind] for kind in mapped]
+        entities = [entity for kind in mapped for entity in ENTITIES_OF_KIND[kind]]
         answer: CdcAnswer | None = None
         if how == "cdc":
             try:
@@ -112,7 +115,8 @@ class QuickBooksChanges(WriterBase):
                 for key in self.state.keys_of(kind, qbo_id):
                     raw = self.state.idmap.get(kind, key)
                     if raw:
-                        mapped[(kind, qbo_id)] = Mapped(kind, key, parse_entry(raw))
+                        entry = parse_entry(raw)
+                        mapped[(entity_of(kind, entry), qbo_id)] = Mapped(kind, key, entry)
         return compare(changed, deleted, mapped)
 
     def _full_check(self, kinds: Iterable[str]) -> Findings:
@@ -120,19 +124,22 @@ class QuickBooksChanges(WriterBase):
         changed: dict[str, list[dict[str, Any]]] = {}
         deleted: dict[str, list[str]] = {}
         for kind in kinds:
-            entity = ENTITY_OF_KIND[kind]
-            tokens = {str(row.get("Id")): str(row.get("SyncToken") or "")
-                      for row in self.client.query(  # entity: a constant of drift.py
-                          f"SELECT Id, SyncToken FROM {entity}")}  # noqa: S608
-            moved: set[str] = set()
+            by_entity: dict[str, list[MapEntry]] = {}
             for _key, raw in self.state.idmap.items(kind):
                 entry = parse_entry(raw)
-                if entry.id not in tokens:
-                    deleted.setdefault(entity, []).append(entry.id)
-                elif tokens[entry.id] != entry.sync_token:
-                    moved.add(entry.id)
-            if moved:
-                changed[entity] = self.client.query_in(entity, "Id", sorted(moved))
+                by_entity.setdefault(entity_of(kind, entry), []).append(entry)
+            for entity, entries in sorted(by_entity.items()):
+                tokens = {str(row.get("Id")): str(row.get("SyncToken") or "")
+                          for row in self.client.query(  # entity: a constant of drift.py
+                              f"SELECT Id, SyncToken FROM {entity}")}  # noqa: S608
+                moved: set[str] = set()
+                for entry in entries:
+                    if entry.id not in tokens:
+                        deleted.setdefault(entity, []).append(entry.id)
+                    elif tokens[entry.id] != entry.sync_token:
+                        moved.add(entry.id)
+                if moved:
+                    changed[entity] = self.client.query_in(entity, "Id", sorted(moved))
         return self._findings(changed, deleted)
 
     def _apply(self, findings: Findings) -> None:

@@ -1,4 +1,7 @@
-"""Invoices and credit memos → QuickBooks documents: checks, dependencies, jobs."""
+"""Invoices and credit memos → QuickBooks documents: checks, dependencies, jobs.
+
+A credit memo of a paid invoice is written as a RefundReceipt (``writer/receipts.py``).
+"""
 
 from __future__ import annotations
 
@@ -22,21 +25,24 @@ from target_quickbooks.mappers.documents import (
     txn_date,
 )
 from target_quickbooks.mappers.names import doc_number
+from target_quickbooks.mappers.refund_receipts import REFUND_RECEIPT, refund_receipt_payload
 from target_quickbooks.rates_seen import document_rates
 from target_quickbooks.settings import tax_code_table
 from target_quickbooks.writer.canceled import is_canceled
 from target_quickbooks.writer.jobs import KIND, Job
+from target_quickbooks.writer.receipts import RefundReceipts
 from target_quickbooks.writer.refunds import RefundChecks
 from target_quickbooks.writer.twin_rounds import TwinRounds
 
 
-class DocumentWriter(RefundChecks, TwinRounds):
+class DocumentWriter(RefundReceipts, RefundChecks, TwinRounds):
     """Turns invoice and credit memo records into document jobs."""
 
     # Invoices and credit memos
 
     def _write_documents(self, stream: str, records: list[Mapping[str, Any]]) -> None:
         latest = self._latest_by_key(stream, records, document_id)
+        self._route(stream, latest)  # CreditMemo or RefundReceipt (writer/receipts.py)
         canceled = {key: record for key, record in latest.items() if is_canceled(record)}
         if canceled:
             for key in canceled:
@@ -81,14 +87,17 @@ class DocumentWriter(RefundChecks, TwinRounds):
                 items={sku: self.state.get("items", sku).ref  # type: ignore[union-attr]
                        for sku in document_skus(record)},
             )
+            entity = self._document_entity(stream, key, record)
             try:
                 payload = map_document(record, stream=stream, refs=refs)
             except MappingError as error:
                 self._reject_mapping(stream, key, record, error)
                 continue
+            if entity == REFUND_RECEIPT:
+                payload = refund_receipt_payload(payload, self.references.refund_account())
             jobs.append(Job(stream, key, record, "create", payload,
                             request_key=self._request_key(stream, key),
-                            info={"doc_number": numbers[key]}))
+                            info={"doc_number": numbers[key], "entity": entity}))
         self._run(jobs)
 
 

@@ -51,8 +51,8 @@ class Job:
 
     @property
     def entity(self) -> str:
-        """QuickBooks entity name."""
-        return ENTITY_OF_KIND[self.kind]
+        """QuickBooks entity name: ``info["entity"]`` when set (RefundReceipt), else the map's."""
+        return str(self.info.get("entity") or ENTITY_OF_KIND[self.kind])
 
 
 @dataclass(frozen=True)

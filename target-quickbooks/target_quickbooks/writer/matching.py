@@ -22,8 +22,10 @@ class DocumentMatching(TwinGuard):
     """Finds and checks the documents QuickBooks already holds by DocNumber."""
 
     def _find_existing_documents(self, stream: str, latest: dict[str, Mapping[str, Any]],
-                                 numbers: Mapping[str, str]) -> None:
+                                 numbers: Mapping[str, str], entity: str = "") -> None:
         """Map the unmapped documents QuickBooks already has, found by DocNumber.
+
+        ``entity`` is the QuickBooks entity to look in (default: the map's own).
 
         A document found by number is adopted only if it is this record's (same date,
         total and, when known, customer); otherwise another source document already
@@ -32,23 +34,32 @@ class DocumentMatching(TwinGuard):
         customer) whose document the ID map already holds for another source document.
         """
         kind = KIND[stream]
-        found = self.resolver.lookup(kind, "DocNumber", numbers)
+        found = self.resolver.lookup(kind, "DocNumber", numbers, entity)
         for key in claim_order(found):  # twins: the smallest source id adopts (twins.py)
             record, row = latest[key], found[key]
-            conflict = self._document_conflict(stream, record, row)
-            holder = None if conflict else self._holder_of(kind, row.get("Id"), key)
+            conflict = self._document_conflict(stream, record, row, entity=entity)
+            holder = None if conflict else self._holder_of(kind, row.get("Id"), key, entity)
             if conflict:
                 self._reject_duplicate_number(stream, key, record, conflict)
             elif holder is not None:
                 self._reject_twin(stream, key, record, holder=holder, qbo_id=row.get("Id"),
-                                   number=numbers[key])
+                                   number=numbers[key], entity=entity)
             else:
-                self.resolver.adopt(kind, key, row)
+                self.resolver.adopt(kind, key, row, entity)
                 continue
             del latest[key]
 
+    def _document_entity(self, stream: str, key: str, record: Mapping[str, Any]) -> str:
+        """The QuickBooks entity of a document: its map entry's, else the map's own.
+
+        ``writer/receipts.py`` adds the routing of credit memos of paid invoices.
+        """
+        kind = KIND[stream]
+        return self.state.entity_of(kind, key) or ENTITY_OF_KIND[kind]
+
     def _document_conflict(self, stream: str, record: Mapping[str, Any],
-                           row: Mapping[str, Any], customer_id: str | None = None) -> str:
+                           row: Mapping[str, Any], customer_id: str | None = None,
+                           entity: str = "") -> str:
         """Why QuickBooks' document ``row`` (same DocNumber) is not ``record``'s, or ``""``."""
         differences = []
         expected = check_totals(record, stream=stream).grand_total
@@ -71,7 +82,7 @@ class DocumentMatching(TwinGuard):
             differences.append(f"customer Id {found_customer} but this record's is {customer_id}")
         if not differences:
             return ""
-        entity = ENTITY_OF_KIND[KIND[stream]]
+        entity = entity or ENTITY_OF_KIND[KIND[stream]]
         return (f"DocNumber {row.get('DocNumber')!r} is already used by QuickBooks {entity} Id "
                 f"{row.get('Id')}, which is another document ({'; '.join(differences)})")
 

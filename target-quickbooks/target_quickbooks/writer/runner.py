@@ -92,7 +92,7 @@ class JobRunner(DocumentMatching, InactiveReferences):
             self._reject(job.stream, job.key, job.record,
                          "QuickBooks answered without the object")
             return
-        self.state.put(job.kind, job.key, entry_of(entity, job.content_hash))
+        self.state.put(job.kind, job.key, entry_of(entity, job.content_hash, job.entity))
         if job.stream == PRODUCTS:
             if job.suffixed:
                 self.state.suffixed.add(job.key)
@@ -110,21 +110,24 @@ class JobRunner(DocumentMatching, InactiveReferences):
             self.state.forget(job.kind, job.key)
             return self._recreate(job)
         if fault.has_code("6140") and job.kind in ("invoices", "credit_memos"):
-            row = self.resolver.lookup(job.kind, "DocNumber",
-                                       {job.key: job.info["doc_number"]}).get(job.key)
+            row = self.resolver.lookup(job.kind, "DocNumber", {job.key: job.info["doc_number"]},
+                                       job.entity).get(job.key)
             if row is None:
                 return None
             conflict = self._document_conflict(
                 job.stream, job.record, row,
-                customer_id=str(job.payload.get("CustomerRef", {}).get("value") or "") or None)
-            holder = None if conflict else self._holder_of(job.kind, row.get("Id"), job.key)
+                customer_id=str(job.payload.get("CustomerRef", {}).get("value") or "") or None,
+                entity=job.entity)
+            holder = None if conflict else self._holder_of(job.kind, row.get("Id"), job.key,
+                                                           job.entity)
             if conflict:
                 self._reject_duplicate_number(job.stream, job.key, job.record, conflict)
             elif holder is not None:
                 self._reject_twin(job.stream, job.key, job.record, holder=holder,
-                                  qbo_id=row.get("Id"), number=job.info["doc_number"])
+                                  qbo_id=row.get("Id"), number=job.info["doc_number"],
+                                  entity=job.entity)
             else:
-                self.resolver.adopt(job.kind, job.key, row)
+                self.resolver.adopt(job.kind, job.key, row, job.entity)
                 self._outcome(job.stream, job.key, "unchanged")
             return True
         if fault.has_code("6240"):

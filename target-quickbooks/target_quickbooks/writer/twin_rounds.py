@@ -1,4 +1,7 @@
-"""One create per DocNumber per round: twins in one batch are never sent together.
+"""One create per DocNumber per entity per round: twins in one batch are never sent together.
+
+DocNumbers are unique per QuickBooks entity: a RefundReceipt and a CreditMemo of the
+same number are not held back for each other.
 
 Two creates with one DocNumber in one batch: QuickBooks takes the first it processes
 and answers 6140 for the other, whose recovery would then look the number up and could
@@ -28,7 +31,7 @@ class TwinRounds(JobRunner):
         for job in jobs:
             number = job.info.get("doc_number")
             if job.operation == "create" and job.kind in _DOCUMENT_KINDS and number:
-                groups.setdefault((job.kind, str(number)), []).append(job)
+                groups.setdefault((job.entity, str(number)), []).append(job)
             else:
                 send.append(job)
         held: list[tuple[Job, Job]] = []

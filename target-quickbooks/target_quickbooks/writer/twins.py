@@ -48,16 +48,21 @@ def claim_order(keys: Iterable[str]) -> list[str]:
 class TwinGuard(WriterBase):
     """Refuses to map a second source document to a QuickBooks document."""
 
-    def _holder_of(self, kind: str, qbo_id: object, key: str) -> str | None:
-        """Another source key the ID map holds for QuickBooks Id ``qbo_id``, if any."""
+    def _holder_of(self, kind: str, qbo_id: object, key: str, entity: str = "") -> str | None:
+        """Another source key the ID map holds for QuickBooks ``entity`` Id ``qbo_id``, if any.
+
+        ``entity`` defaults to the map's own; a ``credit_memos`` entry names the entity it
+        is (CreditMemo or RefundReceipt), so an Id of the other entity is not a holder.
+        """
         if qbo_id in (None, ""):
             return None
-        return next((other for other in self.state.keys_of(kind, str(qbo_id)) if other != key),
-                    None)
+        entity = entity or ENTITY_OF_KIND[kind]
+        return next((other for other in self.state.keys_of(kind, str(qbo_id))
+                     if other != key and self.state.entity_of(kind, other) == entity), None)
 
     def _reject_twin(self, stream: str, key: str, record: Mapping[str, Any], *, holder: str,
-                     qbo_id: object, number: object) -> None:
-        entity = ENTITY_OF_KIND[KIND[stream]]
+                     qbo_id: object, number: object, entity: str = "") -> None:
+        entity = entity or ENTITY_OF_KIND[KIND[stream]]
         self._reject(
             stream, key, record,
             f"source document {key!r} has the same number {number!r}, total, date and "

@@ -24,19 +24,25 @@ from quickbooks_emulator import QuickBooksEmulator
 def report(qbo: QuickBooksEmulator, mf: MyFulfillmentEmulator) -> dict[str, object]:
     """What each side holds, for the test's assertions (amounts as strings, exact)."""
     bookable = [inv for inv in mf.store.invoices() if inv.get("state") != "canceled"]
+    paid = {str(inv["id"]): inv.get("state") == "paid" for inv in mf.store.invoices()}
     invoices = qbo.entities("Invoice")
     return {
         "qbo": {
             "invoices": len(invoices),
             "invoice_total": str(sum(Decimal(str(e["TotalAmt"])) for e in invoices)),
             "credit_memos": len(qbo.entities("CreditMemo")),
+            "refund_receipts": len(qbo.entities("RefundReceipt")),
             "customers": len(qbo.entities("Customer")),
             "items": len(qbo.entities("Item")),
         },
         "mf": {
             "invoices": len(bookable),
             "invoice_total": str(sum(Decimal(str(inv["grand_total"])) for inv in bookable)),
-            "credit_memos": len(mf.store.credit_memos()),
+            # A credit memo of a paid invoice is booked as a RefundReceipt (target README).
+            "credit_memos": len([m for m in mf.store.credit_memos()
+                                 if paid.get(str(m.get("invoice_id"))) is not True]),
+            "refund_receipts": len([m for m in mf.store.credit_memos()
+                                    if paid.get(str(m.get("invoice_id"))) is True]),
             # A deleted product (<sku>_deleted) is its SKU's one item.
             "products": len({str(p["sku"]).removesuffix("_deleted")
                              for p in mf.store.products()}),

@@ -126,4 +126,5 @@ def test_hourly_dags_run_and_the_documents_arrive_in_quickbooks(
     assert mf["invoices"] > 0
     assert qbo["invoices"] == mf["invoices"]
     assert Decimal(qbo["invoice_total"]) == Decimal(mf["invoice_total"])
-    assert qbo["credit_memos"] == mf["credit_memos"] > 0
+    assert qbo["refund_receipts"] == mf["refund_receipts"] > 0  # memos of paid invoices
+    assert qbo["credit_memos"] == mf["credit_memos"]
