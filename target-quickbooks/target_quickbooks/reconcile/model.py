@@ -11,9 +11,9 @@ from decimal import Decimal
 
 #: QuickBooks entities that hold the source's invoices.
 INVOICE_ENTITIES: tuple[str, ...] = ("Invoice",)
-#: QuickBooks entities that hold the source's credit memos. After the refunds work is
-#: merged, a credit memo of a paid invoice is a RefundReceipt: add "RefundReceipt" here.
-CREDIT_MEMO_ENTITIES: tuple[str, ...] = ("CreditMemo",)
+#: QuickBooks entities that hold the source's credit memos: a credit memo of a paid invoice
+#: is written as a RefundReceipt (writer/receipts.py), any other as a CreditMemo.
+CREDIT_MEMO_ENTITIES: tuple[str, ...] = ("CreditMemo", "RefundReceipt")
 #: Document kinds, as the source's streams name them.
 INVOICE = "invoices"
 CREDIT_MEMO = "credit_memos"
