@@ -167,6 +167,28 @@ def _demo_again(doc: Doc) -> None:
     assert '"target-quickbooks"' in result.stdout  # the feed's state, with the target's part
 
 
+@runs("report-filters")
+def _report_filters(doc: Doc) -> None:
+    doc.meltano("run", "create-products")
+    doc.mf.store.touch_product("FEEL-A1-POD3", price="11.5000")
+    doc.meltano("run", "update-products")
+    result = doc.run(block("report-filters"))
+    out = result.stdout
+    assert out.count("Summary") == 2
+    assert "Environment: QuickBooks sandbox, realm " + REALM in out
+    assert "Filters: --status deferred,rejected" in out
+    assert "Filters: --sku FEEL-* --feed update-products" in out
+    filtered = out.split("Filters: --sku FEEL-* --feed update-products", 1)[1]
+    rows = [line.split() for line in filtered.split("Last run per stream")[0].splitlines()
+            if line.startswith("FEEL-")]
+    assert ["FEEL-A1-POD3", "updated", "update-products"] == [rows[0][0], *rows[0][2:4]]
+    assert all(row[3] == "update-products" for row in rows)
+    report = json.loads((doc.root / "report.json").read_text())
+    skus = {product["sku"].removesuffix("_deleted") for product in doc.mf.store.products()}
+    assert {row["sku"] for row in report["products"]} == skus
+    assert {row["feed"] for row in report["products"]} == {"create-products", "update-products"}
+
+
 @runs("real-configuration")
 def _real_configuration(doc: Doc) -> None:
     # The placeholders ('...', ABC..., 9130...) stand for the real values; the
