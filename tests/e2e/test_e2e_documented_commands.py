@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -222,8 +223,17 @@ def _real_configuration(doc: Doc) -> None:
 def _dry_run(doc: Doc) -> None:
     before = {e: _count(doc, e) for e in ("Item", "Customer", "Invoice", "CreditMemo")}
     result = doc.run(block("dry-run"))
-    assert "DRY RUN: nothing written" in result.stdout + result.stderr
+    log = result.stdout + result.stderr
+    assert log.count("DRY RUN: nothing written") >= 5  # the four feeds of sync-all, then one
     assert {e: _count(doc, e) for e in before} == before
+    assert "what a real run would write" in log
+    # Each write is named: items by SKU and Name, invoices by DocNumber.
+    sku = doc.mf.store.products()[0]["sku"].removesuffix("_deleted")
+    assert re.search(rf"Item\s+{re.escape(sku)}\s+\S.*\screate", log), sku
+    invoice = bookable_invoices(doc.mf)[0]
+    assert re.search(rf"Invoice\s+{invoice['id']}\s+\S+\s+create", log), invoice["id"]
+    # Turned off again: a real run writes.
+    assert "dry_run: false" in (doc.root / "meltano.yml").read_text()
 
 
 @runs("cron")

@@ -224,7 +224,8 @@ def render_table(report: Report, view: View | None = None) -> str:
     lines.append("(counts of each feed's last run; waiting and drift: now)")
     if view.filters.describe():
         lines += ["", f"Filters: {view.filters.describe()}"]
-    lines += ["", "Product sync (each SKU, its QuickBooks Id, status, and the feed that wrote it)", ""]
+    lines += ["", "Product sync (each SKU, its QuickBooks Id, status, and the feed that wrote it)",
+              ""]
     lines += _limited_table(["SKU", "QuickBooks Id", "Status", "Feed", "At"],
                             ([p.sku, p.quickbooks_id or "-", p.status, p.feed, p.at or "-"]
                              for p in view.products()), view.limit, "products")
