@@ -25,6 +25,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from tests.harness import PROJECT_ROOT, VENV_BIN, MeltanoProject
 
 DEMO_DIR = PROJECT_ROOT / ".demo"
+#: How to see the report and the state again (the README's "demo-again" block).
+AGAIN = """To see this report and the feeds' state again (from the repository's root):
+  source .venv/bin/activate
+  export MELTANO_DATABASE_URI=sqlite:///$PWD/.demo/meltano.db
+  meltano invoke target-quickbooks:report
+  meltano state list
+  meltano state get dev:tap-myfulfillment--invoices-to-target-quickbooks"""
 FEEDS = ["create-products", "update-products", "export-customers", "export-invoices",
          "export-credit-memos"]
 
@@ -137,6 +144,7 @@ def main() -> int:
         _banner("meltano invoke target-quickbooks:report")
         _show(project.meltano("invoke", "target-quickbooks:report"))
     _banner("Emulators stopped; demo state kept in .demo/")
+    print(AGAIN, flush=True)
     return 0
 
 

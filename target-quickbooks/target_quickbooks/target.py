@@ -420,6 +420,8 @@ class TargetQuickBooks(Target):
             self.sync_state.finish_run(self.results.as_dict())
         self._ending = True
         super().process_endofpipe()
+        if self.dry_run:
+            self.logger.info("%s", self.service.dry_run_listing.table())
         title = "target-quickbooks results" + (" (DRY RUN: nothing written)" if self.dry_run
                                                else "")
         self.logger.info("%s", self.results.table(title=title))

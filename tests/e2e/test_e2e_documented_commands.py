@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -170,9 +171,39 @@ def _demo_again(doc: Doc) -> None:
     demo_db = f"sqlite:///{doc.root / '.demo' / 'meltano.db'}"
     (doc.root / ".demo").mkdir()
     doc.meltano("run", "export-invoices", MELTANO_DATABASE_URI=demo_db)
-    result = doc.run(block("demo-again"))
+    # A newcomer's shell after `make demo`: no meltano on the PATH until the block says so.
+    doc.env["PATH"] = doc.env["PATH"].replace(f"{VENV_BIN}{os.pathsep}", "", 1)
+    demo_block = block("demo-again")
+    result = doc.run(demo_block)
+    assert result.stdout.startswith("Summary")
+    assert re.search(r"^export-invoices\s+20\d\d-", result.stdout, re.MULTILINE)
     assert "dev:tap-myfulfillment--invoices-to-target-quickbooks" in result.stdout
     assert '"target-quickbooks"' in result.stdout  # the feed's state, with the target's part
+    # The demo prints the same commands at its end.
+    demo = (PROJECT_ROOT / "orchestrate" / "demo.py").read_text()
+    assert all(line in demo for line in demo_block.text.strip().splitlines())
+
+
+@runs("report-filters")
+def _report_filters(doc: Doc) -> None:
+    doc.meltano("run", "create-products")
+    doc.mf.store.touch_product("FEEL-A1-POD3", price="11.5000")
+    doc.meltano("run", "update-products")
+    result = doc.run(block("report-filters"))
+    out = result.stdout
+    assert out.count("Summary") == 2
+    assert "Environment: QuickBooks sandbox, realm " + REALM in out
+    assert "Filters: --status deferred,rejected" in out
+    assert "Filters: --sku FEEL-* --feed update-products" in out
+    filtered = out.split("Filters: --sku FEEL-* --feed update-products", 1)[1]
+    rows = [line.split() for line in filtered.split("Last run per stream")[0].splitlines()
+            if line.startswith("FEEL-")]
+    assert ["FEEL-A1-POD3", "updated", "update-products"] == [rows[0][0], *rows[0][2:4]]
+    assert all(row[3] == "update-products" for row in rows)
+    report = json.loads((doc.root / "report.json").read_text())
+    skus = {product["sku"].removesuffix("_deleted") for product in doc.mf.store.products()}
+    assert {row["sku"] for row in report["products"]} == skus
+    assert {row["feed"] for row in report["products"]} == {"create-products", "update-products"}
 
 
 @runs("real-configuration")
@@ -209,8 +240,18 @@ def _dry_run(doc: Doc) -> None:
     before = {e: _count(doc, e) for e in ("Item", "Customer", "Invoice", "CreditMemo",
                                           "RefundReceipt")}
     result = doc.run(block("dry-run"))
-    assert "DRY RUN: nothing written" in result.stdout + result.stderr
+    log = result.stdout + result.stderr
+    assert log.count("DRY RUN: nothing written") >= 5  # the four feeds of sync-all, then one
     assert {e: _count(doc, e) for e in before} == before
+    assert "what a real run would write" in log
+    # Each write is named: items by SKU and Name, invoices by DocNumber.
+    sku = doc.mf.store.products()[0]["sku"].removesuffix("_deleted")
+    assert re.search(rf"Item\s+{re.escape(sku)}\s+\S.*\screate", log), sku
+    assert re.search(r"Customer\s+\S+\s+\S.*\screate", log)
+    # No customer was created, so a first sync's invoices would wait for them.
+    assert "Deferred invoices record" in log
+    # Turned off again: a real run writes.
+    assert "dry_run: false" in (doc.root / "meltano.yml").read_text()
 
 
 @runs("cron")

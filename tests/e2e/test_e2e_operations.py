@@ -58,9 +58,9 @@ def test_every_feed_then_check_and_report_through_meltano(
         assert row["status"] in {"created", "unchanged", "updated", "synced"}, row
     results = {feed["feed"]: feed["results"] for feed in report["feeds"]}
     # The demo company already held one of them (made inactive by the accountant).
-    assert results["customers → target-quickbooks"]["customers"]["created"] == len(
+    assert results["export-customers"]["customers"]["created"] == len(
         qbo_emulator.entities("Customer")) - 1
-    assert results["invoices → target-quickbooks"]["invoices"]["created"] == len(
+    assert results["export-invoices"]["invoices"]["created"] == len(
         bookable_invoices(mf_emulator))
     assert all(feed["pending"] == 0 for feed in report["feeds"])
     table = project.meltano("invoke", "target-quickbooks:report").stdout

@@ -15,7 +15,8 @@ import requests
 from click.testing import CliRunner
 from quickbooks_emulator import QuickBooksEmulator
 from target_quickbooks.admin import main
-from target_quickbooks.admin.report import build_report, render_table
+from target_quickbooks.admin.report import build_report
+from target_quickbooks.admin.report_view import render_table
 
 REALM = "9130350000000001"
 
@@ -134,8 +135,9 @@ def test_report_shows_mapped_products_without_status_as_synced() -> None:
         "pending": {"credit_memos": {"7": {"status": "needs_attention", "reason": "r"}}},
         "results": {}, "last_run": "2026-11-30T12:00:00+00:00"}}}
     report = build_report({"dev:tap-to-target": state})
-    assert [(p["sku"], p["quickbooks_id"], p["status"], p["at"]) for p in report.products] == [
-        ("SKU-1", "12", "synced", "2026-11-30T12:00:00+00:00"),
+    # SyncToken 0: nobody updated the item since this (create-capable) feed created it.
+    assert [(p.sku, p.quickbooks_id, p.status, p.at) for p in report.products] == [
+        ("SKU-1", "12", "created", "2026-11-30T12:00:00+00:00"),
         ("SKU-2", None, "skipped", "2026-11-30T11:00:00+00:00")]
     assert "1 needing attention" in render_table(report)
 

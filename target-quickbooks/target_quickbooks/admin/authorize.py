@@ -3,7 +3,8 @@
 The hosted integration "redirects you to the QuickBooks authentication page".
 Here the command prints (and opens when it can) Intuit's consent URL, receives
 the redirect on a loopback port, trades the one-time code for tokens with
-intuit-oauth, stores the refresh token in the token store (the target reads the
+intuit-oauth before it answers the browser (the page tells the outcome),
+stores the refresh token in the token store (the target reads the
 store before its config, so rotation survives Meltano's regenerated config) and
 prints the ``realm_id`` to configure.
 """
@@ -15,14 +16,14 @@ import sys
 import threading
 import webbrowser
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import urlsplit
 
-from target_quickbooks.admin.pasted import read_pasted
-from target_quickbooks.qbo import QuickBooksAuth, TokenStore
+from target_quickbooks.admin.authorize_outcome import Outcome, failure_kind
+from target_quickbooks.admin.pasted import parse_redirect, read_pasted
+from target_quickbooks.qbo import QuickBooksAuth, QuickBooksError, TokenStore
 from target_quickbooks.settings import DEFAULT_TOKEN_STORE
 
 DEFAULT_REDIRECT_URI = "http://localhost:8123/callback"
@@ -32,21 +33,47 @@ class AuthorizeError(Exception):
     """The consent flow did not complete."""
 
 
-@dataclass
-class Redirect:
-    """What Intuit sent back to the redirect URI."""
+class _Flow:
+    """One consent: the first redirect that arrives (loopback or pasted) is exchanged.
 
-    code: str | None = None
-    realm_id: str | None = None
-    state: str | None = None
-    error: str | None = None
+    The exchange happens before the browser gets its answer, so the page tells the
+    outcome (connected, or the cause and the fix), never a premature "received".
+    """
+
+    def __init__(self, auth: QuickBooksAuth, state: str) -> None:
+        self.auth, self.state = auth, state
+        self.done = threading.Event()
+        self.outcome: Outcome | None = None
+        self._lock = threading.Lock()
+
+    def finish(self, query: Mapping[str, str]) -> Outcome:
+        """Check the redirect, trade its code for tokens; the first redirect's outcome wins."""
+        with self._lock:
+            if self.outcome is None:
+                self.outcome = self._exchange(query)
+                self.done.set()
+            return self.outcome
+
+    def _exchange(self, query: Mapping[str, str]) -> Outcome:
+        if query.get("state") != self.state:
+            return Outcome(cause="the redirect's state does not match this request "
+                                 "(possible CSRF)", kind="state")
+        error, code, realm_id = query.get("error"), query.get("code"), query.get("realmId")
+        if error or not code or not realm_id:
+            cause = f"Intuit did not grant access ({error or 'no code in the redirect'})"
+            return Outcome(cause=cause, kind=error or None)
+        try:
+            self.auth.exchange_code(code, realm_id)
+        except QuickBooksError as exc:
+            return Outcome(cause=str(exc).rstrip("."), kind=failure_kind(str(exc)))
+        return Outcome(realm_id=realm_id)
 
 
 def _is_loopback(redirect_uri: str) -> bool:
     return urlsplit(redirect_uri).hostname in {"localhost", "127.0.0.1"}
 
 
-def _callback_server(redirect_uri: str, received: Redirect, done: threading.Event) -> HTTPServer:
+def _callback_server(redirect_uri: str, flow: _Flow) -> HTTPServer:
     """A one-shot HTTP server on the redirect URI's loopback port."""
     parts = urlsplit(redirect_uri)
     if not _is_loopback(redirect_uri):
@@ -62,38 +89,18 @@ def _callback_server(redirect_uri: str, received: Redirect, done: threading.Even
             if url.path != path:
                 self.send_error(404)
                 return
-            query = {key: values[0] for key, values in parse_qs(url.query).items()}
-            received.code = query.get("code")
-            received.realm_id = query.get("realmId")
-            received.state = query.get("state")
-            received.error = query.get("error")
-            body = ("QuickBooks authorization received; you can close this window."
-                    if received.code else "QuickBooks authorization failed; see the terminal.")
-            self.send_response(200)
-            self.send_header("Content-Type", "text/plain; charset=utf-8")
+            outcome = flow.finish(parse_redirect(self.path))
+            body = outcome.page().encode()
+            self.send_response(200 if outcome.ok else 400)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
             self.end_headers()
-            self.wfile.write(body.encode())
-            done.set()
+            self.wfile.write(body)
 
         def log_message(self, *args: Any) -> None:
             """Keep the code and state out of the terminal."""
 
     return HTTPServer(("127.0.0.1", parts.port or 80), Handler)
-
-
-_take_lock = threading.Lock()
-
-
-def _take_pasted(query: dict[str, str], received: Redirect, done: threading.Event) -> None:
-    """Fill ``received`` from a pasted URL unless the loopback redirect came first."""
-    with _take_lock:
-        if done.is_set():
-            return
-        received.code = query.get("code")
-        received.realm_id = query.get("realmId")
-        received.state = query.get("state")
-        received.error = query.get("error")
-        done.set()
 
 
 def authorize(
@@ -112,6 +119,9 @@ def authorize(
     to authorize on a headless server, or with a redirect URI that is not a
     loopback one. Whichever arrives first, the loopback redirect or the
     pasted URL, is used.
+
+    Raises:
+        AuthorizeError: no redirect came, or Intuit refused: the cause and the fix.
     """
     store = TokenStore(Path(config.get("token_store_path") or DEFAULT_TOKEN_STORE))
     auth = QuickBooksAuth(
@@ -124,15 +134,14 @@ def authorize(
         token_store=store,
         redirect_uri=redirect_uri,
     )
-    state = secrets.token_urlsafe(24)
-    received, done = Redirect(), threading.Event()
+    flow = _Flow(auth, secrets.token_urlsafe(24))
     paste = not open_browser
-    server = (_callback_server(redirect_uri, received, done)
+    server = (_callback_server(redirect_uri, flow)
               if _is_loopback(redirect_uri) or not paste else None)
     if server is not None:
         threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
-        url = auth.authorization_url(state)
+        url = auth.authorization_url(flow.state)
         echo("Open this URL, sign in to QuickBooks and pick the company to connect:")
         echo(url)
         if server is not None:
@@ -140,27 +149,23 @@ def authorize(
         if paste:
             echo("Or paste here the URL the browser was redirected to (it starts with "
                  f"{redirect_uri}?code=), then press Enter:")
-            read_pasted(readline or sys.stdin.readline,
-                        lambda query: _take_pasted(query, received, done))
+            read_pasted(readline or sys.stdin.readline, flow.finish)
         else:
             webbrowser.open(url)
-        if not done.wait(timeout):
+        if not flow.done.wait(timeout):
             msg = f"no redirect reached {redirect_uri} within {timeout:.0f} s; run authorize again"
             raise AuthorizeError(msg)
     finally:
         if server is not None:
             server.shutdown()
             server.server_close()
-    if received.state != state:
-        msg = ("the redirect's state does not match this request (possible CSRF); "
-               "run authorize again")
-        raise AuthorizeError(msg)
-    if received.error or not received.code or not received.realm_id:
-        msg = f"Intuit did not grant access ({received.error or 'no code in the redirect'})"
-        raise AuthorizeError(msg)
-    auth.exchange_code(received.code, received.realm_id)
+    outcome = flow.outcome
+    if outcome is None or not outcome.ok:
+        raise AuthorizeError(outcome.terminal() if outcome else "authorization failed")
+    realm_id = str(outcome.realm_id)
+    echo(outcome.terminal())
     echo(f"Authorized. The refresh token is stored in {store.path} (mode 0600).")
-    echo(f"realm_id: {received.realm_id}")
-    if str(config.get("realm_id") or "") != received.realm_id:
-        echo(f"Set it with: meltano config set target-quickbooks realm_id {received.realm_id}")
-    return received.realm_id
+    echo(f"realm_id: {realm_id}")
+    if str(config.get("realm_id") or "") != realm_id:
+        echo(f"Set it with: meltano config set target-quickbooks realm_id {realm_id}")
+    return realm_id

@@ -14,7 +14,17 @@ from target_quickbooks.accounts import ConfigurationError
 from target_quickbooks.admin.authorize import DEFAULT_REDIRECT_URI, AuthorizeError, authorize
 from target_quickbooks.admin.check import check
 from target_quickbooks.admin.config import AdminConfigError, load_config, project_root, require
-from target_quickbooks.admin.report import ReportError, build_report, read_states, render_table
+from target_quickbooks.admin.report import ReportError, build_report, read_states
+from target_quickbooks.admin.report_view import (
+    DEFAULT_LIMIT,
+    STATUSES,
+    Filters,
+    View,
+    check_feed,
+    environment_of,
+    parse_statuses,
+    render_table,
+)
 from target_quickbooks.qbo import QuickBooksError
 
 _config_option = click.option(
@@ -88,17 +98,44 @@ def _check_states(state_files: tuple[Path, ...]) -> dict[str, Any] | None:
 @click.option("--state-file", "state_files", multiple=True,
               type=click.Path(exists=True, path_type=Path),
               help="Read these `meltano state get` outputs instead of asking meltano.")
-def report_command(fmt: str, state_files: tuple[Path, ...]) -> None:
-    """Products ↔ QuickBooks Ids and each feed's last result, from Meltano state."""
+@click.option("--status", "statuses", multiple=True, metavar="STATUS",
+              help=f"Only rows with this status (repeat, or comma-separated): "
+                   f"{', '.join(STATUSES)}.")
+@click.option("--sku", default=None, metavar="SKU",
+              help="Only this SKU, or the SKUs matching a glob (a prefix: 'FEEL-*').")
+@click.option("--feed", default=None, metavar="FEED",
+              help="Only what this feed wrote: its job name (create-products, update-products, "
+                   "export-customers, export-invoices, export-credit-memos) or a glob.")
+@click.option("--limit", type=click.IntRange(min=0), default=None,
+              help=f"Rows per detail table (table default {DEFAULT_LIMIT}; JSON: all).")
+@click.option("--all", "show_all", is_flag=True, help="Every row, however many.")
+@_config_option
+def report_command(fmt: str, state_files: tuple[Path, ...], statuses: tuple[str, ...],  # noqa: PLR0917 (one per option)
+                   sku: str | None, feed: str | None, limit: int | None, show_all: bool,
+                   config_files: tuple[Path, ...]) -> None:
+    """Summary, then products ↔ QuickBooks Ids, each feed's last result, records waiting.
+
+    Read from Meltano state; the environment (sandbox or production, realm) from the
+    target's settings.
+    """
     try:
+        filters = Filters(parse_statuses(statuses), sku, feed)
         if state_files:
             states = {p.stem: json.loads(p.read_text(encoding="utf-8")) for p in state_files}
         else:
             states = read_states()
         report = build_report(states)
+        check_feed(filters, report)
     except ReportError as exc:
         raise click.ClickException(str(exc)) from None
+    if show_all:
+        limit = None
+    elif limit is None and fmt == "table":
+        limit = DEFAULT_LIMIT
+    environment = environment_of(load_config(list(config_files)), report,
+                                 os.environ.get("MELTANO_ENVIRONMENT"))
+    view = View(report, environment, filters, limit)
     if fmt == "json":
-        click.echo(json.dumps(report.as_dict(), indent=2, ensure_ascii=False))
+        click.echo(json.dumps(view.as_dict(), indent=2, ensure_ascii=False))
     else:
-        click.echo(render_table(report))
+        click.echo(render_table(report, view))

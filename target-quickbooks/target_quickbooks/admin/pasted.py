@@ -21,7 +21,7 @@ def parse_redirect(url: str) -> dict[str, str]:
 
 
 def read_pasted(
-    readline: Callable[[], str], on_url: Callable[[dict[str, str]], None]
+    readline: Callable[[], str], on_url: Callable[[dict[str, str]], object]
 ) -> threading.Thread:
     """Read lines in the background until one holds a code or an error; hand it over.
 

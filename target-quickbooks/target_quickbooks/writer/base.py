@@ -21,6 +21,7 @@ from target_quickbooks.qbo import QuickBooksFault
 from target_quickbooks.resolver import Resolver, changed_fields, entry_of
 from target_quickbooks.results import RunResults
 from target_quickbooks.state import DELETED_IN_QUICKBOOKS, SyncState
+from target_quickbooks.writer.dry_run import DryRunListing
 from target_quickbooks.writer.hints import (
     DEFAULT_FAULT_HINT,
     fault_hint,
@@ -56,6 +57,8 @@ class WriterBase:
         self.results = results
         self.logger = logger or logging.getLogger(__name__)
         self.dry_run = bool(config.get("dry_run"))
+        #: What a dry run would write, listed at the end of the run (``writer/dry_run.py``).
+        self.dry_run_listing = DryRunListing()
         self.product_mode = str(config.get("product_mode") or "upsert")
         start = config.get("inventory_start_date")
         self.inv_start_date = str(start) if start else dt.date.today().isoformat()

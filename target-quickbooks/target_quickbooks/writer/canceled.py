@@ -121,6 +121,7 @@ class CanceledDocuments(JobRunner):
     def _void_invoice(self, key: str, record: Mapping[str, Any], row: Mapping[str, Any]) -> None:
         payload = {"Id": str(row["Id"]), "SyncToken": str(row.get("SyncToken", "0"))}
         if self.dry_run:
+            self.dry_run_listing.add("Invoice", key, str(row.get("DocNumber") or ""), "void")
             self._outcome(INVOICE, key, "updated")
             return
         rid = request_id(self.state.realm_id, "Invoice", f"void:{key}", canonical_json(payload))

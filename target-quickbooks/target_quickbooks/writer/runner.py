@@ -45,6 +45,7 @@ class JobRunner(DocumentMatching, InactiveReferences):
         while round_:
             if self.dry_run:
                 for job in round_:
+                    self.dry_run_listing.add_job(job)
                     self._succeeded(job, {"Id": DRY_RUN_ID, "SyncToken": "0"})
                 return
             operations = [BatchOperation(entity=job.entity, operation=job.operation,  # type: ignore[arg-type]
