@@ -160,13 +160,13 @@ def validate_payment(payload: dict[str, Any], view: View, existing: dict[str, An
             raise faults.business(f"Line {i}: a payment line links exactly one transaction"
                                   " (LinkedTxn: [{TxnId, TxnType}])", "Line.LinkedTxn")
         document, link = _linked(i, raw_links[0], view, customer_id)
-        key = (link["TxnType"], link["TxnId"])
-        planned[key] = planned.get(key, ZERO) + amount
+        txn = (link["TxnType"], link["TxnId"])
+        planned[txn] = planned.get(txn, ZERO) + amount
         left = open_amount(view.company, link["TxnType"], document, without=self_id)
-        if planned[key] > left:
+        if planned[txn] > left:
             what = "open balance" if link["TxnType"] == "Invoice" else "remaining credit"
             raise faults.business(
-                f"Line {i}: the payment applies {planned[key]} to {link['TxnType']}"
+                f"Line {i}: the payment applies {planned[txn]} to {link['TxnType']}"
                 f" Id={link['TxnId']}, more than its {what} {left}", "Line.Amount")
         applied += amount if link["TxnType"] == "Invoice" else -amount
         out_lines.append({"Amount": amount, "LinkedTxn": [link]})

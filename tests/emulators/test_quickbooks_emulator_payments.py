@@ -142,7 +142,8 @@ def test_deleting_a_payment_restores_the_balances(api, customer, mug):
     invoice = api.create("Invoice", invoice_body(customer["Id"], mug["Id"]))
     total = _d(invoice["TotalAmt"])
     payment = api.create("Payment", {"CustomerRef": {"value": customer["Id"]},
-                                     "TotalAmt": str(total), "Line": [_pay(invoice["Id"], str(total))]})
+                                     "TotalAmt": str(total),
+                                     "Line": [_pay(invoice["Id"], str(total))]})
     assert _d(_read(api, "Invoice", invoice["Id"])["Balance"]) == 0
     response = api.post("payment", {"Id": payment["Id"], "SyncToken": payment["SyncToken"]},
                         operation="delete")

@@ -161,7 +161,8 @@ def test_credit_memo_of_an_open_invoice_is_applied_then_the_rest_paid(emu, tmp_p
     assert balance(emu) == D("50.66")
     assert balance(emu, "CreditMemo") == 0
     assert "credit_memo:7001" in entry(state)["payments"]
-    (customer,) = [c for c in emu.entities("Customer") if c["Id"] == invoice["CustomerRef"]["value"]]
+    (customer,) = [c for c in emu.entities("Customer")
+                   if c["Id"] == invoice["CustomerRef"]["value"]]
     assert D(str(customer["Balance"])) == D("50.66")
     # Again: applied once.
     run(emu, tmp_path, again(state) + messages(invoices=[OPEN], memos=[MEMO]))
