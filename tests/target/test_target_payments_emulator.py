@@ -191,3 +191,13 @@ def test_credit_memo_of_a_paid_invoice_is_not_applied(emu, tmp_path):
     assert balance(emu) == 0
     assert balance(emu, "CreditMemo") == D("37.50")  # a refund: the refunds' business
     assert "credit_memo:7001" not in entry(state)["payments"]
+
+
+def test_pending_payment_dropped_when_the_invoice_is_no_longer_paid(emu, tmp_path):
+    orphan = {**PAID, "customer_key": "99"}
+    _, state = run(emu, tmp_path, messages(invoices=[orphan], memos=[]))
+    assert "invoice:5001" in entry(state)["pending"]["payments"]
+    reopened = {**orphan, "state": "open", "updated_at": "2026-03-03T10:00:00+00:00"}
+    _, state = run(emu, tmp_path, again(state) + messages(invoices=[reopened], memos=[]))
+    assert "payments" not in entry(state)["pending"]
+    assert emu.entities("Payment") == []

@@ -76,7 +76,9 @@ class PaymentWriter(CreditApplications):
             except MappingError:
                 continue  # rejected with the document itself
             if is_canceled(record) or (stream == INVOICE and not is_paid(record)):
+                # Not (or no longer) to be paid or applied: a pending payment goes too.
                 wanted.pop(prefix + key, None)
+                self.state.drop_pending(PAYMENTS, prefix + key)
                 continue
             wanted[prefix + key] = record
         wanted = self._with_pending_payments(prefix, wanted)
