@@ -23,6 +23,7 @@ from typing import Any
 
 from bench import scenarios as sc
 from bench.hourly_reads import hourly_reads
+from bench.payments import payment_batches
 from bench.shared_realm import four_feeds
 from bench.tap_state_memory import tap_state_memory
 
@@ -127,6 +128,13 @@ def ratios(results: dict[str, Any]) -> list[dict[str, Any]]:
         f"{contention['throttled_429_total']} 429s in all, exit {contention['returncode']}, "
         f"{contention['items_in_quickbooks']}/{contention['products']} items")
     four_feed_rows(results["four_feeds"], row)
+    payments = results["payments"]
+    row("payments per batch request (paid invoices)", payments["payments_per_batch_request"],
+        ">= 25", (payments["payments_per_batch_request"] or 0) >= 25
+        and payments["payments_written"] == payments["invoices"] == payments["invoices_settled"],
+        f"{payments['payments_written']} payments / {payments['payment_batch_requests']} batch "
+        f"requests, {payments['invoices_settled']}/{payments['invoices']} invoices settled, "
+        f"exit {payments['returncode']}")
     return rows
 
 
@@ -169,6 +177,7 @@ SCENARIOS: dict[str, Callable[[sc.Profile, Path], dict[str, Any]]] = {
     "tap_state_memory": tap_state_memory,
     "hourly_reads": hourly_reads,
     "four_feeds": four_feeds,
+    "payments": payment_batches,
 }
 
 

@@ -276,8 +276,9 @@ ORDERS: tuple[OrderRow, ...] = (
     OrderRow("100000121", "martin", "complete",
              (("KIT-XROS3", "2", "7.98"), ("RES-GTX-0.8", "2", "0"),
               ("BATT-18650-3000", "4", "0"))),
+    # Paid by bank transfer, not received yet: the invoice is open.
     OrderRow("100000122", "bernard", "complete",
-             (("GRAVURE", "2", "0"), ("ETUI-CUIR", "2", "0")), "5.90"),
+             (("GRAVURE", "2", "0"), ("ETUI-CUIR", "2", "0")), "5.90", invoice_state="open"),
     OrderRow("100000123", "petit", "canceled",
              (("CHARGEUR-USB-C", "1", "0"),), "4.90", invoice_state="canceled"),
     OrderRow("100000124", "girard", "complete",
@@ -294,9 +295,11 @@ ORDERS: tuple[OrderRow, ...] = (
              (("THE-VERT-100", "1", "0"),), "4.90", invoice_state=None),
     OrderRow("100000129", "dupont_lyon", "complete",
              (("ABONNEMENT-MENSUEL", "1", "0"), ("GARANTIE-2A", "1", "0"))),
+    # Open (bank transfer awaited); the demo and the e2e test mark it paid later
+    # (PAID_LATER), so a second run of the invoices feed writes its payment.
     OrderRow("100000130", "perez", "complete",
              (("EAU-MINERALE-6x1.5", "3", "0"), ("CHOCO-NOIR-70", "2", "0"),
-              ("1005266", "1", "0")), "7.90"),
+              ("1005266", "1", "0")), "7.90", invoice_state="open"),
     OrderRow("100000131", "martin", "complete",
              (("TRAVAUX-INSTALLATION", "2", "15.00"), ("KIT-NOEL", "1", "0"))),
     OrderRow("100000132", "bernard", "complete",
@@ -338,4 +341,8 @@ CREDIT_MEMOS: tuple[CreditMemoRow, ...] = (
     # Refunds of products disabled or deleted since the sale.
     CreditMemoRow("100000116", (("NICOTINE-BOOSTER", "2"),), 3),
     CreditMemoRow("100000133", (("CHARGEUR-MICRO-USB", "1"),), 2),
+    # A refund of an open invoice (not paid yet): applied to it, its balance drops.
+    CreditMemoRow("100000126", (("CARTE-CADEAU-50", "1"),), 12),
 )
+#: The order whose open invoice is paid later (its ``state`` becomes ``paid``).
+PAID_LATER = "100000130"

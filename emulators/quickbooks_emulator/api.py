@@ -11,7 +11,7 @@ import copy
 from decimal import Decimal
 from typing import Any
 
-from . import faults, query
+from . import balances, faults, query
 from .entities import SPECS, EntitySpec
 from .faults import QboFault, qbo_time
 from .store import Company, View
@@ -81,9 +81,22 @@ class CompanyApi:
                     merged = payload
                 record = validate(spec.name, merged, view, existing, options)
                 record["Id"] = object_id
-                return copy.deepcopy(self.company.replace(spec.name, record)), False
+                stored = self.company.replace(spec.name, record)
+                self._linked_changed(spec.name, existing, stored)
+                return copy.deepcopy(stored), False
             record = validate(spec.name, payload, view, None, options)
-            return copy.deepcopy(self.company.insert(spec.name, record)), True
+            stored = self.company.insert(spec.name, record)
+            self._linked_changed(spec.name, None, stored)
+            return copy.deepcopy(stored), True
+
+    def _linked_changed(self, entity: str, old: dict[str, Any] | None,
+                        new: dict[str, Any] | None) -> None:
+        """After a Payment is stored or deleted, recompute the documents it links (or did)."""
+        if entity != "Payment":
+            return
+        touched = [(txn_type, txn_id) for record in (old, new) if record is not None
+                   for txn_type, txn_id, _amount in balances.links(record)]
+        balances.refresh(self.company, touched)
 
     def delete(self, spec: EntitySpec, payload: object, view: View | None = None
                ) -> dict[str, Any]:
@@ -97,8 +110,9 @@ class CompanyApi:
         view = view or View(self.company)
         with self.company.lock:
             object_id = _required_id(payload)
-            _current(spec, object_id, payload, view)
+            existing = _current(spec, object_id, payload, view)
             self.company.delete(spec.name, object_id)
+            self._linked_changed(spec.name, existing, None)
             return {"domain": "QBO", "status": "Deleted", "Id": object_id}
 
     def void(self, spec: EntitySpec, payload: object, view: View | None = None

@@ -101,6 +101,14 @@ PREFERENCES_FIELDS = _COMMON | {
     "TimeTrackingPrefs", "TaxPrefs", "CurrencyPrefs", "ReportPrefs", "OtherPrefs",
     "EmailMessagesPrefs",
 }
+PAYMENT_FIELDS = _COMMON | {
+    "TotalAmt", "CustomerRef", "CurrencyRef", "ExchangeRate", "PrivateNote",
+    "PaymentMethodRef", "UnappliedAmt", "DepositToAccountRef", "Line", "TxnSource",
+    "ARAccountRef", "TxnDate", "CreditCardPayment", "TransactionLocationType",
+    "PaymentRefNum", "TaxExemptionRef", "ProcessPayment", "ProjectRef", "TxnStatus",
+    "HomeTotalAmt",
+}
+PAYMENTMETHOD_FIELDS = _COMMON | {"Name", "Active", "Type"}
 
 
 @dataclass(frozen=True)
@@ -135,6 +143,9 @@ SPECS: dict[str, EntitySpec] = {
                    has_active=False, deletable=True),
         EntitySpec("RefundReceipt", "refundreceipt", REFUND_RECEIPT_FIELDS, writable=True,
                    has_active=False, deletable=True),
+        EntitySpec("Payment", "payment", PAYMENT_FIELDS, writable=True, has_active=False,
+                   deletable=True),
+        EntitySpec("PaymentMethod", "paymentmethod", PAYMENTMETHOD_FIELDS, writable=True),
         EntitySpec("Vendor", "vendor", VENDOR_FIELDS),
         EntitySpec("Employee", "employee", EMPLOYEE_FIELDS),
         EntitySpec("Account", "account", ACCOUNT_FIELDS),

@@ -14,6 +14,7 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from .balances import customer_deltas
 from .entities import NAME_LIST_ENTITIES
 from .faults import qbo_time
 from .indexes import QUERY_INDEXED_FIELDS, FieldIndex, UniqueIndex
@@ -33,7 +34,13 @@ SEED_ACCOUNTS = (
     ("81", "Inventory Asset", "Other Current Asset", "Inventory"),
     ("86", "Discounts given", "Income", "DiscountsRefundsGiven"),
     ("35", "Checking", "Bank", "Checking"),
+    # Intuit creates it in every company; Payments land there by default (README).
+    ("90", "Undeposited Funds", "Other Current Asset", "UndepositedFunds"),
 )
+#: Payment methods of a new company (Intuit's sandbox lists Cash, Check, Credit Card...;
+#: a guess for a French company, README).
+SEED_PAYMENT_METHODS = (("91", "Cash", "NON_CREDIT_CARD"), ("92", "Check", "NON_CREDIT_CARD"),
+                        ("93", "Credit Card", "CREDIT_CARD"))
 # (TaxCode Id, name, TaxRate Id, rate)
 SEED_TAX_CODES = (
     ("3", "TVA 20%", "13", Decimal(20)),
@@ -196,12 +203,27 @@ class Company:
                 index.remove(old)
             index.add(record)
         table[record["Id"]] = record
+        self._move_balances(entity, old, record)
         if old is None:
             order = self._order.get(entity)
             if order is not None and order and _id_key(order[-1]) >= _id_key(record["Id"]):
                 self._order[entity] = None  # out-of-sequence Id (seed/forced): re-sort later
             elif order is not None:
                 order.append(record["Id"])
+
+    def _move_balances(self, entity: str, old: dict[str, Any] | None,
+                       new: dict[str, Any] | None) -> None:
+        """Keep each Customer's computed ``Balance`` in step (:mod:`.balances`).
+
+        Stored in place of the customer's record without a new SyncToken: a figure
+        QuickBooks computes, not a change of the customer (a guess, README).
+        """
+        for customer_id, delta in customer_deltas(entity, old, new).items():
+            customer = self.table("Customer").get(customer_id)
+            if customer is not None:
+                balance = Decimal(str(customer.get("Balance") or 0)) + delta
+                self.table("Customer")[customer_id] = {
+                    **customer, "Balance": balance, "BalanceWithJobs": balance}
 
     def new_id(self) -> str:
         """Allocate an Id (one sequence for the company, so Ids never collide across types)."""
@@ -248,6 +270,7 @@ class Company:
                 return
             for index in self._indexes_of(entity):
                 index.remove(old)
+            self._move_balances(entity, old, None)
             order = self._order.get(entity)
             if order is not None:
                 order.remove(object_id)
@@ -302,6 +325,9 @@ class Company:
                 }]},
                 "PurchaseTaxRateList": {"TaxRateDetail": []},
             })
+        for method_id, name, kind in SEED_PAYMENT_METHODS:
+            self._seed_insert("PaymentMethod", method_id,
+                              {"Name": name, "Active": True, "Type": kind})
         for item_id, name in () if self.bare else (("20", "Shipping"), ("21", "Adjustment")):
             self._seed_insert("Item", item_id, {
                 "Name": name, "FullyQualifiedName": name, "Active": True, "Type": "Service",

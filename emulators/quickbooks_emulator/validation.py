@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from . import faults, payload_rules, refund_receipts
+from . import balances, faults, payload_rules, payments, refund_receipts
 from .entities import (
     ADDRESS_FIELDS,
     DISCOUNT_LINE_FIELDS,
@@ -587,6 +587,25 @@ def validate_sales_txn(entity: str, payload: dict[str, Any], view: View,
     return rec
 
 
+def _keep_applications(entity: str, record: dict[str, Any], view: View,
+                       existing: dict[str, Any] | None) -> dict[str, Any]:
+    """An updated document keeps what Payments applied: Balance and LinkedTxn (balances.py).
+
+    A new total below what is already applied is refused (6000, a guess: QuickBooks
+    asks to unlink the payment first).
+    """
+    if existing is None:
+        return record
+    record["Id"] = existing["Id"]
+    balances.settle_document(view.company, entity, record)
+    if record["Balance"] < 0:
+        raise faults.business(
+            f"{entity} Id={existing['Id']}: the new total {record['TotalAmt']} is less than"
+            f" the payments and credits applied to it ({record['TotalAmt'] - record['Balance']});"
+            " remove or change the payment first", "TotalAmt")
+    return record
+
+
 # -- dispatcher ------------------------------------------------------------------------
 def validate(entity: str, payload: dict[str, Any], view: View, existing: dict[str, Any] | None,
              options: WriteOptions) -> dict[str, Any]:
@@ -601,8 +620,13 @@ def validate(entity: str, payload: dict[str, Any], view: View, existing: dict[st
             validate_name_list(entity, payload, view, existing), payload, view)
     if entity in ("Invoice", "CreditMemo", "RefundReceipt"):
         payload = payload_rules.sales_payload(payload)
-        return payload_rules.document_currency(
+        record = payload_rules.document_currency(
             validate_sales_txn(entity, payload, view, existing, options), payload, view)
+        return _keep_applications(entity, record, view, existing)
+    if entity == "Payment":
+        return payments.validate_payment(payload, view, existing)
+    if entity == "PaymentMethod":
+        return payments.validate_payment_method(payload, view, existing)
     rec = strip_read_only(payload)  # seeded reference data (Account, TaxCode, ...)
     if entity in ("Account", "TaxCode", "TaxRate"):
         if not rec.get("Name"):

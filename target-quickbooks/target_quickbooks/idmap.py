@@ -21,7 +21,7 @@ import threading
 from collections.abc import Iterable, Iterator
 
 #: The maps of the state entry (one per QuickBooks entity the target writes).
-MAPS = ("items", "customers", "invoices", "credit_memos")
+MAPS = ("items", "customers", "invoices", "credit_memos", "payments")
 #: Page cache of the map, in KiB (SQLite's negative ``cache_size`` unit).
 CACHE_KIB = 4096
 #: Rows fetched or inserted per SQLite call when streaming a whole map.

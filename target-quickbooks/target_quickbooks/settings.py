@@ -185,13 +185,36 @@ CONFIG_SCHEMA: dict = th.PropertiesList(
         "account, else its first Bank account.",
     ),
     th.Property(
+        "deposit_account",
+        th.StringType,
+        title="Deposit account of payments",
+        description="Id or name of the Bank or Other Current Asset account the payments of "
+        "paid invoices are deposited to. Default: the company's Undeposited Funds account.",
+    ),
+    th.Property(
+        "payment_method",
+        th.StringType,
+        title="Payment method",
+        description="Name (or Id) of the QuickBooks payment method of the payments of paid "
+        "invoices; created when missing (like the shipping item; `create_missing_items` false "
+        "to opt out). Empty: payments carry no method.",
+    ),
+    th.Property(
+        "payment_method_map",
+        th.ObjectType(additional_properties=th.StringType),
+        title="Payment method per source code",
+        description='Source payment method code → QuickBooks payment method name, e.g. '
+        '{"banktransfer": "Virement", "checkmo": "Chèque"}; used when an invoice record '
+        "carries a `payment_method` code the map knows, else `payment_method`.",
+    ),
+    th.Property(
         "create_missing_items",
         th.BooleanType,
         default=True,
         title="Create missing shipping/adjustment items",
         description="Create the `shipping_item` and `adjustment_item` Service items (on the "
-        "service income account) when QuickBooks has none of that name; false: a missing "
-        "item stops the run until a person creates it.",
+        "service income account), and the `payment_method`, when QuickBooks has none of that "
+        "name; false: a missing one stops the run until a person creates it.",
     ),
     th.Property(
         "dry_run",

@@ -12,6 +12,8 @@ Layout of the entry (compact on purpose; it travels through every run)::
      "customers": {customer_key: "Id:SyncToken:hash8"},
      "invoices": {source id: "Id:SyncToken:fingerprint"},
      "credit_memos": {...},  # a RefundReceipt: "Id:SyncToken:fingerprint:RefundReceipt"
+     "payments": {"invoice:<source id>" | "credit_memo:<source id>": "Id:SyncToken:fp"},
+                                         # Payments written (writer/payments.py)
      "suffixed": [sku, ...],             # items whose Name carries the SKU suffix
      "voided": [invoice source id, ...],  # canceled invoices voided in QuickBooks
      "refunded": {invoice source id: {credit memo source id: "amount"}},  # memos written
@@ -63,10 +65,10 @@ __all__ = ["BOOKMARK", "ENTITY_OF_KIND", "MAPS", "MapEntry", "SyncState", "json_
            "parse_map_value", "target_entry", "without_entry"]
 #: QuickBooks entity of each ID map (the one table; writer and resolver both use it).
 ENTITY_OF_KIND = {"items": "Item", "customers": "Customer", "invoices": "Invoice",
-                  "credit_memos": "CreditMemo"}
+                  "credit_memos": "CreditMemo", "payments": "Payment"}
 #: The ID map kind of each stream's records (pending records are kept by stream).
 STREAM_KINDS = {"products": "items", "customers": "customers", "invoices": "invoices",
-                "credit_memos": "credit_memos"}
+                "credit_memos": "credit_memos", "payments": "payments"}
 #: Pending status of a document deleted in QuickBooks, waiting for its source record
 #: (its key is listed under ``resend`` for the tap; see :mod:`target_quickbooks.drift`).
 DELETED_IN_QUICKBOOKS = "deleted_in_quickbooks"
@@ -224,6 +226,7 @@ class SyncState:
                 maps.close()
             return False
         self.loaded = True
+        streamed = maps is not None
         incoming = maps if maps is not None else IdMap()
         for kind in MAPS:
             raw = entry.get(kind)
@@ -238,8 +241,10 @@ class SyncState:
         realm = str(entry.get("realm_id"))
         if realm != self.realm_id:
             # Kept verbatim for that realm, its maps put back into the entry.
+            # Verbatim: a map the entry lacks (older than the map) is not added to it.
             self.other_realms[realm] = {**current, **{kind: incoming.as_dict(kind)
-                                                      for kind in MAPS}}
+                                                      for kind in MAPS if streamed
+                                                      or kind in entry or incoming.count(kind)}}
             incoming.close()
             mine = self.other_realms.pop(self.realm_id, None)
             if mine is None:

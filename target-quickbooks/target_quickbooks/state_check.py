@@ -186,6 +186,8 @@ MAP_KINDS = {
     "customers": ("customer", "Id:SyncToken:hash", "its customer key"),
     "invoices": ("invoice", "Id:SyncToken:fingerprint", "its document number"),
     "credit_memos": ("credit memo", "Id:SyncToken:fingerprint", "its document number"),
+    "payments": ("payment", "Id:SyncToken:fingerprint",
+                 "its note, through its invoice's linked transactions"),
 }
 #: The rule of each ID map's values (also used while a STATE line streams).
 MAP_VALUE_RULES: dict[str, Rule] = {

@@ -29,6 +29,7 @@ EXPECTED_RATIOS = {
     "QuickBooks metered reads of a no-change hourly run, worst feed",
     "four feeds of one realm: self-caused 429s",
     "four feeds of one realm: combined writes per minute / ceiling",
+    "payments per batch request (paid invoices)",
 }
 
 
@@ -51,6 +52,11 @@ def test_bench_smoke_produces_every_ratio(tmp_path: Path) -> None:
                for feed in hourly["feeds"].values()), hourly
     # A document feed checks QuickBooks' changes with one CDC request per run.
     assert hourly["feeds"]["invoices"]["by_kind"]["cdc"] == 1, hourly
+    payments = report["results"]["payments"]
+    # Every paid invoice got its payment, in full batches.
+    assert payments["returncode"] == 0, payments["stderr_tail"]
+    assert payments["payments_written"] == payments["invoices"] == payments["invoices_settled"]
+    assert payments["payments_per_batch_request"] >= 25
     feeds = report["results"]["four_feeds"]
     # Four processes of one realm, started together, wrote every product between them.
     for run in (feeds["shared"], feeds["unshared"]):

@@ -178,3 +178,24 @@ def test_meltano_yml_declares_every_setting_of_the_target():
     [plugin] = [loader for loader in project["plugins"]["loaders"]
                 if loader["name"] == "target-quickbooks"]
     assert {s["name"] for s in plugin["settings"]} == set(CONFIG_SCHEMA["properties"])
+
+
+def test_payments_deposit_account_and_methods(bare, tmp_path):
+    code, output = _cli(bare, tmp_path)
+    assert code == 0, output
+    assert "OK    deposit_account: Id 90 Undeposited Funds (default" in output
+    assert "INFO  payment_method: not set" in output
+    code, output = _cli(bare, tmp_path, deposit_account="Services", payment_method="Cash",
+                        payment_method_map={"banktransfer": "Virement"})
+    assert code == 1
+    [line] = _lines(output, "FAIL  deposit_account")
+    assert "'Income'" in line and "Bank or Other Current Asset" in line
+    assert "OK    payment_method: Id 91 Cash" in output
+    assert "OK    payment_method_map['banktransfer']: 'Virement' is not in QuickBooks" in output
+    code, output = _cli(bare, tmp_path, deposit_account="Checking", payment_method="Virement",
+                        create_missing_items=False)
+    assert code == 1
+    assert "OK    deposit_account: Id 35 Checking (setting)" in output
+    assert len(_lines(output, "FAIL  payment_method")) == 1
+    assert bare.entities("PaymentMethod") and not [
+        method for method in bare.entities("PaymentMethod") if method["Name"] == "Virement"]

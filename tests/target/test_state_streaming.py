@@ -94,7 +94,8 @@ def big_entry() -> dict:
     return {"realm_id": REALM, "v": 1,
             "items": {key: f"{n}:0:{n:08x}" for n, key in enumerate(AWKWARD)},
             "customers": {}, "invoices": {"1001": "130", "1002": "131"},
-            "credit_memos": {"CM-1": "140"}, "suffixed": ["b"],
+            "credit_memos": {"CM-1": "140"}, "payments": {"invoice:1001": "150:0:x"},
+            "suffixed": ["b"],
             "pending": {"invoices": {"9": {"status": "deferred", "record": {"x": 1.5}}}},
             "results": {"products": {"created": 1}}, "last_run": None}
 

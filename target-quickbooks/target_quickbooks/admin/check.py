@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from target_quickbooks.accounts import ACCOUNT_RULES, ConfigurationError, References
-from target_quickbooks.admin import check_rules, setting_names
+from target_quickbooks.admin import check_payments, check_rules, setting_names
 from target_quickbooks.company_time import UnknownTimeZone, company_zone
 from target_quickbooks.qbo import QuickBooksError
 from target_quickbooks.settings import tax_code_table
@@ -86,6 +86,8 @@ def check(config: Mapping[str, Any], *, echo: Callable[[str], None] = print,
              *check_rules.refund(references, config),
              *check_rules.item(references, "shipping_item"),
              *check_rules.item(references, "adjustment_item"),
+             *check_payments.deposit_account(references),
+             *check_payments.payment_methods(references),
              *check_rules.vat_rates(references, config, seen),
              *check_rules.token_life(config, now or dt.datetime.now(dt.timezone.utc))]
     fails, warns = check_rules.echo_lines(echo, lines)

@@ -49,7 +49,8 @@ def request_id(
 
     Args:
         realm_id: QuickBooks company.
-        entity: ``Item``, ``Customer``, ``Invoice``, ``CreditMemo``.
+        entity: ``Item``, ``Customer``, ``Invoice``, ``CreditMemo``, ``Payment`` (a
+            payment's key names the invoice or credit memo it settles: one per document).
         source_key: stable identity of the source record (SKU, customer key...).
         content: the payload (e.g. :func:`canonical_json`) or a version marker;
             include it for updates so a changed record is not answered with the

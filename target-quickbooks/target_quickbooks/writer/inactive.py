@@ -74,7 +74,8 @@ from target_quickbooks.writer.base import WriterBase
 from target_quickbooks.writer.jobs import Job
 
 #: Streams whose creates may meet an inactive reference.
-DOCUMENT_KINDS = frozenset({"invoices", "credit_memos"})
+#: Writes that reference a customer (and items) made inactive: documents and payments.
+DOCUMENT_KINDS = frozenset({"invoices", "credit_memos", "payments"})
 
 
 class InactiveReferences(WriterBase):

@@ -18,8 +18,11 @@ PRODUCTS = "products"
 CUSTOMERS = "customers"
 STREAMS = (PRODUCTS, CUSTOMERS, INVOICE, CREDIT_MEMO)
 STREAM_ALIASES = {"creditmemos": CREDIT_MEMO}
+#: Pending payments and their ID map (not a source stream: planned from invoices and
+#: credit memos, see writer/payments.py).
+PAYMENTS = "payments"
 KIND = {PRODUCTS: "items", CUSTOMERS: "customers", INVOICE: "invoices",
-        CREDIT_MEMO: "credit_memos"}
+        CREDIT_MEMO: "credit_memos", PAYMENTS: "payments"}
 DRY_RUN_ID = "dry-run"
 #: Source document states meaning the sale did not happen (``state`` field).
 

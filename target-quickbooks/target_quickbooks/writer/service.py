@@ -8,13 +8,13 @@ from typing import Any
 from target_quickbooks.state import SyncState
 from target_quickbooks.writer.changes import QuickBooksChanges
 from target_quickbooks.writer.customers import CustomerWriter
-from target_quickbooks.writer.documents import DocumentWriter
 from target_quickbooks.writer.jobs import CUSTOMERS, PRODUCTS, STREAMS, canonical_stream
 from target_quickbooks.writer.normalization import NormalizationGate
+from target_quickbooks.writer.payments import PaymentWriter
 from target_quickbooks.writer.products import ProductWriter
 
 
-class SyncService(QuickBooksChanges, DocumentWriter, ProductWriter, CustomerWriter,
+class SyncService(QuickBooksChanges, PaymentWriter, ProductWriter, CustomerWriter,
                   NormalizationGate):
     """Writes batches of records of one stream to QuickBooks and records the outcomes."""
 
@@ -42,9 +42,11 @@ class SyncService(QuickBooksChanges, DocumentWriter, ProductWriter, CustomerWrit
         at the end of the run (for streams that had no records).
         """
         self._settle_old_reactivations()
+        streams = list(streams)
         for stream in (canonical_stream(name) for name in streams):
             if stream not in self._retried and self.state.pending_count(stream):
                 self.process(stream, [])
+        self._retry_payments([canonical_stream(name) for name in streams])
 
     def use_state(self, state: SyncState) -> None:
         """Work on another state object (the dry run's throwaway copy)."""
