@@ -53,7 +53,8 @@ def test_paid_memo_is_a_refund_receipt_with_the_sources_vat_per_rate(emu, tmp_pa
     (receipt,) = emu.entities("RefundReceipt")
     assert emu.entities("CreditMemo") == []
     assert receipt["DocNumber"] == "AV-7101"
-    assert receipt["DepositToAccountRef"] == {"value": "35", "name": "Checking"}  # first Bank
+    # The default refund account: the company's Undeposited Funds (where payments go).
+    assert receipt["DepositToAccountRef"] == {"value": "90", "name": "Undeposited Funds"}
     assert D(str(receipt["TotalAmt"])) == D("77.68")
     by_rate = {line["TaxLineDetail"]["TaxPercent"]: D(str(line["Amount"]))
                for line in receipt["TxnTaxDetail"]["TaxLine"]}
@@ -64,6 +65,13 @@ def test_paid_memo_is_a_refund_receipt_with_the_sources_vat_per_rate(emu, tmp_pa
     assert entry["credit_memos"]["7101"].startswith(receipt["Id"] + ":")
     assert entry["credit_memos"]["7101"].endswith(":RefundReceipt")
     assert entry["refunded"] == {INVOICE["id"]: {"7101": "77.68"}}
+    # A refund is money paid back, not a credit to apply: no application is planned or
+    # left pending, and the paid invoice's customer owes nothing and holds no credit.
+    assert "payments" not in entry.get("pending", {}), entry.get("pending")
+    (invoice,) = emu.entities("Invoice")
+    assert D(str(invoice["Balance"])) == 0
+    (customer,) = [c for c in emu.entities("Customer") if c["Id"] == invoice["CustomerRef"]["value"]]
+    assert D(str(customer["Balance"])) == 0
 
 
 def test_refund_receipt_is_written_once_across_a_lost_answer_and_a_lost_state(emu, tmp_path):

@@ -8,7 +8,8 @@ Invoice and the CreditMemo for ``min(memo's remaining credit, invoice's Balance)
 the invoice's balance drops by the refund, as the source's does.
 
 Only CreditMemos are applied: a credit memo routed elsewhere (a RefundReceipt, for the
-refund of a paid invoice) is not in the ``credit_memos`` map and is left alone. Exactly
+refund of a paid invoice) is kept in the ``credit_memos`` map with its entity
+(``...:RefundReceipt``) and is left alone: it never touched the invoice. Exactly
 once as for invoice payments (:mod:`target_quickbooks.writer.payments`): the map key is
 ``credit_memo:<source id>``, the natural key the Payment's note, found through the
 Invoice's ``LinkedTxn``.
@@ -50,8 +51,11 @@ class CreditApplications(PaymentSupport):
         memo_ids: dict[str, str] = {}
         for key in wanted:
             entry = self.state.get("credit_memos", key.removeprefix(MEMO_PREFIX))
-            if entry is not None and entry.id != DRY_RUN_ID:
-                memo_ids[key] = entry.id  # else not a CreditMemo (yet): nothing to apply
+            if entry is None or entry.id == DRY_RUN_ID:
+                continue  # not written (yet): nothing to apply
+            if entry.entity not in ("", "CreditMemo"):
+                continue  # a RefundReceipt: money paid back, nothing to apply
+            memo_ids[key] = entry.id
         if not memo_ids:
             return []
         memos = self._read_rows("CreditMemo", memo_ids.values())
