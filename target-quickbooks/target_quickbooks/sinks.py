@@ -8,6 +8,7 @@ from singer_sdk.exceptions import InvalidRecord
 from singer_sdk.sinks import BatchSink
 from typing_extensions import override
 
+from target_quickbooks.schema_mismatch import SchemaMismatches
 from target_quickbooks.settings import DEFAULT_BATCH_SIZE
 
 if t.TYPE_CHECKING:
@@ -30,6 +31,7 @@ class QuickBooksSink(BatchSink):
         """Keep the target: document sinks drain the product and customer sinks first."""
         super().__init__(target, stream_name, schema, key_properties)
         self.target = target
+        self.schema_mismatches = SchemaMismatches(stream_name, self.logger)
 
     @property
     @override
@@ -46,7 +48,8 @@ class QuickBooksSink(BatchSink):
 
     # Bad input is the writer's job: a record that does not match the tap's schema, or
     # lacks its key, is rejected and kept in state by the writer with a message naming
-    # the field, instead of stopping the whole run (the SDK's default).
+    # the field, instead of stopping the whole run (the SDK's default). The mismatch
+    # itself is logged once per field (schema_mismatch.py), not once per record.
 
     @override
     def _validate_and_parse(self, record: dict) -> dict:
@@ -54,10 +57,7 @@ class QuickBooksSink(BatchSink):
             try:
                 self._validator.validate(record)
             except InvalidRecord as error:
-                self.logger.warning(
-                    "A %s record does not match the stream's schema (%s); it is checked "
-                    "against the target's record contract instead.", self.stream_name,
-                    str(error.error_message)[:300])
+                self.schema_mismatches.note(error)
         # Timestamps stay as the tap wrote them: the mappers read ISO 8601 text and
         # reject anything else with a message naming the field.
         return record
@@ -65,6 +65,11 @@ class QuickBooksSink(BatchSink):
     @override
     def _singer_validate_message(self, record: dict) -> None:
         return
+
+    @override
+    def clean_up(self) -> None:
+        self.schema_mismatches.summary()
+        super().clean_up()
 
 
 class ProductsSink(QuickBooksSink):

@@ -28,6 +28,7 @@ from myfulfillment_emulator import MyFulfillmentEmulator
 from quickbooks_emulator import QuickBooksEmulator
 
 from tests.docs.doc_blocks import DocBlock, block
+from tests.e2e.reuse_project import reuse_jsonl
 from tests.harness import PROJECT_ROOT, VENV_BIN, bookable_invoices, memos_by_entity
 
 pytestmark = pytest.mark.e2e
@@ -336,6 +337,12 @@ def _tap_emulator(doc: Doc) -> None:
     streams = {json.loads(x)["stream"] for x in (doc.root / "out.singer").read_text().splitlines()
                if '"SCHEMA"' in x}
     assert streams == {"products", "customers", "invoices", "credit_memos"}
+
+
+# target-quickbooks/README.md: a new Meltano project adds the target from plugin.yml
+
+
+RUNNERS["reuse-jsonl"] = reuse_jsonl
 
 
 @pytest.mark.parametrize("test_id", sorted(RUNNERS))
