@@ -70,7 +70,8 @@ def test_paid_memo_is_a_refund_receipt_with_the_sources_vat_per_rate(emu, tmp_pa
     assert "payments" not in entry.get("pending", {}), entry.get("pending")
     (invoice,) = emu.entities("Invoice")
     assert D(str(invoice["Balance"])) == 0
-    (customer,) = [c for c in emu.entities("Customer") if c["Id"] == invoice["CustomerRef"]["value"]]
+    (customer,) = [c for c in emu.entities("Customer")
+                   if c["Id"] == invoice["CustomerRef"]["value"]]
     assert D(str(customer["Balance"])) == 0
 
 
