@@ -20,6 +20,8 @@ from test_target_fakes import CONFIG, FakeQuickBooks, state_message
 from test_target_refunds import messages, refund
 
 CHECKING = {"value": "35", "name": "Checking"}
+#: The company's Undeposited Funds: the default refund account (payments go there too).
+UNDEPOSITED = {"value": "90", "name": "Undeposited Funds"}
 
 
 def paid(id_="CM1", number="AV-1", **fields):
@@ -54,7 +56,9 @@ def test_default_refund_account_prefers_undeposited_funds_then_the_first_bank():
 
 def test_refund_account_setting_is_checked_for_its_type():
     fake = FakeQuickBooks()
-    assert References(fake, CONFIG).refund_account() == CHECKING
+    assert References(fake, CONFIG).refund_account() == UNDEPOSITED
+    fake.tables["Account"].pop("90")
+    assert References(fake, CONFIG).refund_account() == CHECKING  # then the first Bank
     assert References(fake, {**CONFIG, "refund_account": "Inventory Asset"}).refund_account(
         )["value"] == "81"  # Other Current Asset
     with pytest.raises(ConfigurationError, match="Bank or Other Current Asset"):
@@ -71,7 +75,7 @@ def test_memo_of_a_paid_invoice_is_a_refund_receipt_and_of_an_open_one_a_credit_
         {**refund("CM3", "AV-3"), "invoice_id": "2002", "invoice_increment_id": None}]))
     (receipt,) = fake.entities("RefundReceipt")
     assert receipt["DocNumber"] == "AV-1"
-    assert receipt["DepositToAccountRef"] == CHECKING
+    assert receipt["DepositToAccountRef"] == UNDEPOSITED
     assert receipt["TxnTaxDetail"]["TotalTax"] == 2.0
     assert sorted(m["DocNumber"] for m in fake.entities("CreditMemo")) == ["AV-2", "AV-3"]
     mapped = ours(state)["credit_memos"]
