@@ -13,7 +13,6 @@ from singer_sdk.helpers._util import load_json
 from typing_extensions import override
 
 from tap_myfulfillment.auth import MyFulfillmentAuthenticator
-from tap_myfulfillment.client import DEFAULT_PAGE_SIZE
 from tap_myfulfillment.foreign_state import (
     ForeignBookmarks,
     PassThroughWriter,
@@ -21,6 +20,7 @@ from tap_myfulfillment.foreign_state import (
     split_state_text,
 )
 from tap_myfulfillment.invoice_numbers import InvoiceNumbers
+from tap_myfulfillment.requesting import DEFAULT_PAGE_SIZE
 from tap_myfulfillment.resend import resend_ids
 from tap_myfulfillment.streams import STREAM_NAMES, STREAM_TYPES
 
