@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 import io
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 from functools import cached_property
 from typing import IO, Any
 
+import click
 from singer_sdk import Stream, Tap
 from singer_sdk import typing as th
 from singer_sdk.helpers._util import load_json
 from typing_extensions import override
 
 from tap_myfulfillment.auth import MyFulfillmentAuthenticator
+from tap_myfulfillment.client import MyFulfillmentStream
+from tap_myfulfillment.failures import explain
 from tap_myfulfillment.foreign_state import (
     ForeignBookmarks,
     PassThroughWriter,
@@ -44,6 +50,8 @@ class _Handover:
             self.writer = writer
         return foreign
 
+
+LOGGER = logging.getLogger("tap-myfulfillment")
 
 _FOREIGN_FROM_FILE: ContextVar[_Handover | None] = ContextVar(
     "tap_myfulfillment_foreign_bookmarks", default=None)
@@ -151,6 +159,12 @@ class TapMyFulfillment(Tap):
             state: the ``--state`` file, if any.
             options: the other command-line options, passed on unchanged.
         """
+        with _one_line_failures():
+            cls._invoke(state=state, **options)
+
+    @classmethod
+    def _invoke(cls, *, state: IO[str] | None = None, **options: Any) -> None:
+        """``invoke`` proper (see there)."""
         if state is None:
             super().invoke(**options)
             return
@@ -220,6 +234,27 @@ class TapMyFulfillment(Tap):
         """
         loaded = super().streams
         return dict(sorted(loaded.items(), key=lambda item: _rank(item[0])))
+
+
+@contextmanager
+def _one_line_failures() -> Iterator[None]:
+    """End a run an operator can fix with one ``Error: <cause>. Fix: <fix>`` line, exit 1.
+
+    The traceback goes to the debug log (``TAP_MYFULFILLMENT_LOGLEVEL=debug``);
+    an error ``failures.explain`` does not know (a bug) keeps its traceback.
+    """
+    try:
+        yield
+    except Exception as error:
+        message = explain(error, tries=MyFulfillmentStream.retry_max_tries)
+        if message is None:
+            raise
+        LOGGER.debug("Why tap-myfulfillment stopped", exc_info=True)
+        raise RunStoppedError(message) from None
+
+
+class RunStoppedError(click.ClickException):
+    """A failure with its cause and fix: click prints ``Error: <message>`` last, exit 1."""
 
 
 def _rank(stream_name: str) -> int:
