@@ -159,3 +159,23 @@ def test_urls_in_messages_never_carry_credentials() -> None:
 
     assert "secret" not in message
     assert "connection refused" in message
+
+
+def test_a_closed_output_ends_the_tap_quietly(emulator: MyFulfillmentEmulator,
+                                              tmp_path: Path) -> None:
+    # The reader (a target that stopped) goes away after the first bytes.
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps({"base_url": emulator.url, "username": "demo",
+                                "password": "demo-password"}))
+    tap = subprocess.Popen([TAP_EXE, "--config", str(path)], stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, text=True)
+    assert tap.stdout is not None
+    tap.stdout.read(100)
+    tap.stdout.close()
+    _, err = tap.communicate(timeout=120)
+
+    assert tap.returncode == 1
+    assert "Traceback" not in err and "BrokenPipeError" not in err, err[-3000:]
+    assert err.rstrip().splitlines()[-1] == (
+        "tap-myfulfillment stopped: its output was closed (the target stopped first). "
+        "Nothing is lost: the next run reads again from the bookmarks the target saved.")
