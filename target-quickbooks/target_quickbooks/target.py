@@ -18,10 +18,12 @@ from typing_extensions import override
 
 from target_quickbooks.accounts import ConfigurationError
 from target_quickbooks.interrupt import BatchGate, interrupted_line
+from target_quickbooks.progress import ProgressReporter
 from target_quickbooks.qbo import QuickBooksError, critical
 from target_quickbooks.results import RunResults
 from target_quickbooks.settings import (
     CONFIG_SCHEMA,
+    DEFAULT_PROGRESS_INTERVAL,
     DEFAULT_STATE_INTERVAL,
     DEFAULT_TOKEN_STORE,
 )
@@ -182,6 +184,17 @@ class TargetQuickBooks(Target):
         self._records_seen = False
         # An intent (an item made active for a write) is saved before QuickBooks changes.
         self.service.checkpoint_hook = self.save_checkpoint
+        every = self.config.get("progress_interval_seconds")
+        #: "n written of n received so far" in the log, at a steady interval.
+        self.progress = ProgressReporter(
+            interval=float(DEFAULT_PROGRESS_INTERVAL if every is None else every),
+            results=self.results, waited=self._limiter_waited, log=self.logger.info,
+            dry_run=self.dry_run)
+
+    def _limiter_waited(self) -> float:
+        """Seconds the rate limiter made requests wait so far (0 before any request)."""
+        limiter = getattr(self._client, "limiter", None)
+        return float(getattr(limiter, "waited_seconds", 0.0))
 
     def _make_client(self) -> t.Any:
         if self._client is None:
@@ -218,6 +231,7 @@ class TargetQuickBooks(Target):
     @override
     def _process_record_message(self, message_dict: dict) -> None:
         self._records_seen = True
+        self.progress.add_received(canonical_stream(str(message_dict.get("stream"))))
         with self._guard():
             super()._process_record_message(message_dict)
 
@@ -444,6 +458,12 @@ class TargetQuickBooks(Target):
             self._process_endofpipe()
 
     def _process_endofpipe(self) -> None:
+        try:
+            self._finish_input()
+        finally:
+            self.progress.stop()
+
+    def _finish_input(self) -> None:
         # What changed in QuickBooks, even in a run without document records (a deleted
         # document is found and listed for the tap to send again: drift.py).
         self.service.check_quickbooks_changes(
