@@ -79,7 +79,8 @@ class BatchGate:
         return True
 
 
-def interrupted_line(results: RunResults, *, signum: int, dry_run: bool, cut: bool) -> str:
+def interrupted_line(results: RunResults, *, signum: int, dry_run: bool, cut: bool,
+                     under_meltano: bool = False) -> str:
     """The one line a stopped run ends with.
 
     Args:
@@ -87,6 +88,9 @@ def interrupted_line(results: RunResults, *, signum: int, dry_run: bool, cut: bo
         signum: The signal that stopped the run.
         dry_run: Nothing was written.
         cut: A batch was still in flight (the grace period ran out, or SIGTERM).
+        under_meltano: ``meltano run`` reads the state: Meltano 4.4 stops storing
+            states once it is interrupted itself (its job is closed first), so it
+            keeps the ones emitted before, not this last one.
     """
     name = signal.Signals(signum).name if signum in signal.Signals.__members__.values() else ""
     by = f"Interrupted ({name}, signal {signum})" if name else f"Interrupted (signal {signum})"
@@ -95,9 +99,11 @@ def interrupted_line(results: RunResults, *, signum: int, dry_run: bool, cut: bo
     confirmed = sum(results.total(outcome) for outcome in CONFIRMED)
     kept = results.total("deferred") + results.total("rejected")
     parts = ", ".join(f"{results.total(o):,} {o}" for o in CONFIRMED)
-    head = (f"{by}: {confirmed:,} records confirmed by QuickBooks ({parts}) were saved "
-            "in the state" if confirmed else
-            f"{by}: no record was confirmed by QuickBooks in this run")
+    saved = ("are in the last state emitted (Meltano keeps the states emitted before the "
+             "interruption; the next run finds any record missing there in QuickBooks by its "
+             "key, never writing it twice)" if under_meltano else "were saved in the state")
+    head = (f"{by}: {confirmed:,} records confirmed by QuickBooks ({parts}) {saved}"
+            if confirmed else f"{by}: no record was confirmed by QuickBooks in this run")
     if kept:
         head += f", {kept:,} deferred or rejected kept there for a retry"
     tail = "; the rest will be sent on the next run"

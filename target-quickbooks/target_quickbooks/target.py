@@ -422,8 +422,9 @@ class TargetQuickBooks(Target):
         critical.wait_idle(TERMINATION_GRACE_SECONDS)
         with contextlib.suppress(Exception):
             self._save_confirmed()
-        self.logger.warning("%s", interrupted_line(self.results, signum=signum,
-                                                   dry_run=self.dry_run, cut=cut))
+        self.logger.warning("%s", interrupted_line(
+            self.results, signum=signum, dry_run=self.dry_run, cut=cut,
+            under_meltano=meltano_state_id() is not None))
         with contextlib.suppress(Exception):
             sys.stdout.flush()
         sys.stderr.flush()

@@ -70,3 +70,15 @@ def test_the_line_counts_what_quickbooks_confirmed() -> None:
     assert "never written twice" in cut
     assert "nothing was written" in interrupted_line(RunResults(), signum=2, dry_run=True,
                                                      cut=False)
+
+
+def test_under_meltano_the_line_does_not_claim_meltano_stored_the_last_state() -> None:
+    results = RunResults()
+    results.add("products", "created", 40)
+
+    line = interrupted_line(results, signum=signal.SIGINT, dry_run=False, cut=False,
+                            under_meltano=True)
+
+    assert "were saved in the state" not in line
+    assert "are in the last state emitted (Meltano keeps the states emitted before" in line
+    assert line.endswith("the rest will be sent on the next run.")
