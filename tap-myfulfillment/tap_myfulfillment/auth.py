@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from http import HTTPStatus
+from urllib.parse import urlsplit
 
 import requests
 from singer_sdk.authenticators import APIAuthenticatorBase
@@ -17,10 +18,16 @@ from typing_extensions import override
 
 from tap_myfulfillment.errors import (
     CREDENTIALS_HINT,
+    BaseUrlError,
     MyFulfillmentAuthError,
     describe,
     raise_for_response,
+    server_message,
 )
+from tap_myfulfillment.failures import base_url_fix, shown_url
+
+#: Login answers that mean ``base_url`` is not the API root (no such route there).
+WRONG_ROUTE_STATUSES = frozenset({HTTPStatus.NOT_FOUND, HTTPStatus.METHOD_NOT_ALLOWED})
 
 LOGGER = logging.getLogger(__name__)
 
@@ -74,6 +81,7 @@ class MyFulfillmentAuthenticator(APIAuthenticatorBase):
 
         Raises:
             MyFulfillmentAuthError: the server refused the credentials (401/403).
+            BaseUrlError: there is no login route at ``base_url`` (404/405 or a web page).
             FatalAPIError: the login answer has no token.
         """
         if not self._username or not self._password:
@@ -86,11 +94,15 @@ class MyFulfillmentAuthenticator(APIAuthenticatorBase):
             timeout=self._timeout,
         )
         if response.status_code in {HTTPStatus.UNAUTHORIZED, HTTPStatus.FORBIDDEN}:
+            said = server_message(response)
             msg = (
                 f"myFulfillment refused the login of user {self._username!r} "
-                f"({response.status_code}): {CREDENTIALS_HINT}."
+                f"(HTTP {response.status_code}{': ' + said if said else ''}): wrong username "
+                f"or password. Fix: {CREDENTIALS_HINT}, e.g. `meltano config set "
+                "tap-myfulfillment password '<password>'`"
             )
             raise MyFulfillmentAuthError(msg)
+        self._check_route(response)
         raise_for_response(response)
         try:
             token = response.json().get("token")
@@ -102,6 +114,31 @@ class MyFulfillmentAuthenticator(APIAuthenticatorBase):
         self._token = token
         self.login_count += 1
         LOGGER.info("Logged in to myFulfillment as %r", self._username)
+
+    def _check_route(self, response: requests.Response) -> None:
+        """Refuse a login answer that shows ``base_url`` is not the API root.
+
+        Without ``/api`` the login path lands on the web application: a 404
+        (``The route auth/token could not be found.``), a 405, or a web page (the
+        POST redirected to a login form). Each would otherwise end in a message
+        about a missing token or a bare 404 that does not name the setting.
+
+        Raises:
+            BaseUrlError: the answer is one of those.
+        """
+        content_type = response.headers.get("Content-Type", "").lower()
+        html = response.ok and "html" in content_type
+        if response.status_code not in WRONG_ROUTE_STATUSES and not html:
+            return
+        base_url = self.token_url.removesuffix("/auth/token")
+        what = "a web page (HTML)" if html else f"HTTP {response.status_code}"
+        said = "" if html else server_message(response)
+        msg = (
+            f"`base_url` {shown_url(base_url)} is not the myFulfillment API root: the login "
+            f"POST {urlsplit(self.token_url).path} answered {what}"
+            f"{' (' + said + ')' if said else ''}. Fix: {base_url_fix(base_url)}"
+        )
+        raise BaseUrlError(msg)
 
     @override
     def authenticate_request(

@@ -37,6 +37,10 @@ class MyFulfillmentAuthError(ConfigurationError):
     """The server refused the configured credentials (never retried)."""
 
 
+class BaseUrlError(ConfigurationError):
+    """``base_url`` is not the API root: the login route is missing or answers a web page."""
+
+
 class UnauthorizedError(FatalAPIError):
     """A data call got HTTP 401: the token expired or was revoked.
 

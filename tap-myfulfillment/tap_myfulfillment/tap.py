@@ -2,18 +2,28 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
+import logging
+import os
+import signal
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 from functools import cached_property
+from types import FrameType
 from typing import IO, Any
 
+import click
 from singer_sdk import Stream, Tap
 from singer_sdk import typing as th
 from singer_sdk.helpers._util import load_json
 from typing_extensions import override
 
 from tap_myfulfillment.auth import MyFulfillmentAuthenticator
-from tap_myfulfillment.client import DEFAULT_PAGE_SIZE
+from tap_myfulfillment.client import MyFulfillmentStream
+from tap_myfulfillment.failures import explain
 from tap_myfulfillment.foreign_state import (
     ForeignBookmarks,
     PassThroughWriter,
@@ -21,6 +31,7 @@ from tap_myfulfillment.foreign_state import (
     split_state_text,
 )
 from tap_myfulfillment.invoice_numbers import InvoiceNumbers
+from tap_myfulfillment.requesting import DEFAULT_PAGE_SIZE
 from tap_myfulfillment.resend import resend_ids
 from tap_myfulfillment.streams import STREAM_NAMES, STREAM_TYPES
 
@@ -44,6 +55,26 @@ class _Handover:
             self.writer = writer
         return foreign
 
+
+LOGGER = logging.getLogger("tap-myfulfillment")
+
+#: The last line when the reader of the tap's output (the target) stopped first.
+OUTPUT_CLOSED = (
+    "tap-myfulfillment stopped: its output was closed (the target stopped first). "
+    "Nothing is lost: the next run reads again from the bookmarks the target saved."
+)
+
+
+class Interrupted(BaseException):
+    """SIGINT/SIGTERM: a ``BaseException``, so no stream logs it as an error on its way out."""
+
+    def __init__(self, signum: int) -> None:
+        self.signum = signum
+        name = signal.Signals(signum).name
+        super().__init__(
+            f"Interrupted ({name}, signal {signum}): tap-myfulfillment stopped before the end "
+            "of its read. Nothing is lost: the next run reads again from the bookmarks the "
+            "target saved.")
 
 _FOREIGN_FROM_FILE: ContextVar[_Handover | None] = ContextVar(
     "tap_myfulfillment_foreign_bookmarks", default=None)
@@ -151,6 +182,12 @@ class TapMyFulfillment(Tap):
             state: the ``--state`` file, if any.
             options: the other command-line options, passed on unchanged.
         """
+        with _one_line_failures():
+            cls._invoke(state=state, **options)
+
+    @classmethod
+    def _invoke(cls, *, state: IO[str] | None = None, **options: Any) -> None:
+        """``invoke`` proper (see there)."""
         if state is None:
             super().invoke(**options)
             return
@@ -196,6 +233,18 @@ class TapMyFulfillment(Tap):
                                               for name, bookmark in foreign.items()}})
 
     @override
+    def _handle_termination(self, signum: int, frame: FrameType | None) -> None:
+        """Stop on SIGINT/SIGTERM with one line and no traceback (see ``Interrupted``).
+
+        The SDK's default writes a last STATE (into a pipe whose reader may be gone:
+        a ``BrokenPipeError`` traceback) and exits 0 as if the read were complete.
+        Later signals are ignored: ``meltano run`` follows Ctrl-C with a SIGTERM.
+        """
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        raise Interrupted(signum)
+
+    @override
     def discover_streams(self) -> list[Stream]:
         """Create the streams in dependency order.
 
@@ -220,6 +269,48 @@ class TapMyFulfillment(Tap):
         """
         loaded = super().streams
         return dict(sorted(loaded.items(), key=lambda item: _rank(item[0])))
+
+
+@contextmanager
+def _one_line_failures() -> Iterator[None]:
+    """End a run an operator can fix with one ``Error: <cause>. Fix: <fix>`` line, exit 1.
+
+    The traceback goes to the debug log (``TAP_MYFULFILLMENT_LOGLEVEL=debug``);
+    an error ``failures.explain`` does not know (a bug) keeps its traceback.
+    """
+    try:
+        yield
+    except Interrupted as stop:
+        _quiet_stdout()
+        sys.stderr.write(f"{stop}\n")
+        raise SystemExit(128 + stop.signum) from None
+    except BrokenPipeError:
+        _quiet_stdout()
+        sys.stderr.write(f"{OUTPUT_CLOSED}\n")
+        raise SystemExit(1) from None
+    except Exception as error:
+        message = explain(error, tries=MyFulfillmentStream.retry_max_tries)
+        if message is None:
+            raise
+        LOGGER.debug("Why tap-myfulfillment stopped", exc_info=True)
+        raise RunStoppedError(message) from None
+
+
+def _quiet_stdout() -> None:
+    """Send what is left of stdout to /dev/null: its reader is gone or stopping.
+
+    Flushing the rest into a closed pipe raises ``BrokenPipeError`` again at exit
+    (``Exception ignored ... BrokenPipeError``), the flood this avoids; into a live
+    one it could end with half a line. The records not sent are sent by the next
+    run: the target saves bookmarks only for records it handled.
+    """
+    with contextlib.suppress(OSError, ValueError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+
+
+class RunStoppedError(click.ClickException):
+    """A failure with its cause and fix: click prints ``Error: <message>`` last, exit 1."""
 
 
 def _rank(stream_name: str) -> int:

@@ -21,6 +21,8 @@ DEFAULT_MINOR_VERSION = 75
 DEFAULT_BATCH_SIZE = 300
 #: Seconds between progress states (a large catalogue's state is megabytes).
 DEFAULT_STATE_INTERVAL = 30
+#: Seconds between progress lines in the log (``progress.py``).
+DEFAULT_PROGRESS_INTERVAL = 30
 
 CONFIG_SCHEMA: dict = th.PropertiesList(
     th.Property(
@@ -274,6 +276,15 @@ CONFIG_SCHEMA: dict = th.PropertiesList(
         description="Emit a progress state (ID map and pending records so far) at most this "
                     "often; 0 emits one after every written batch. The final state, and the "
                     "state before stopping on an error or signal, are always emitted.",
+    ),
+    th.Property(
+        "progress_interval_seconds",
+        th.IntegerType,
+        default=DEFAULT_PROGRESS_INTERVAL,
+        title="Seconds between progress lines",
+        description="Log how many records of each stream were written of those received so "
+                    "far, and whether the run waits for QuickBooks' limits, this often; 0 "
+                    "turns the line off.",
     ),
 ).to_dict()
 

@@ -40,11 +40,12 @@ class QuickBooksSink(BatchSink):
 
     @override
     def process_batch(self, context: dict) -> None:
-        if self.depends_on:
-            self.target.drain_streams(self.depends_on)
-            self.target.service.retry_pending(self.depends_on)
-        self.target.service.process(self.stream_name, context.get("records", []))
-        self.target.emit_progress()
+        with self.target.batch_in_flight():  # Ctrl-C waits for it (interrupt.py)
+            if self.depends_on:
+                self.target.drain_streams(self.depends_on)
+                self.target.service.retry_pending(self.depends_on)
+            self.target.service.process(self.stream_name, context.get("records", []))
+            self.target.emit_progress()
 
     # Bad input is the writer's job: a record that does not match the tap's schema, or
     # lacks its key, is rejected and kept in state by the writer with a message naming

@@ -17,10 +17,13 @@ from singer_sdk.singerlib.json import serialize_json
 from typing_extensions import override
 
 from target_quickbooks.accounts import ConfigurationError
+from target_quickbooks.interrupt import BatchGate, interrupted_line
+from target_quickbooks.progress import ProgressReporter
 from target_quickbooks.qbo import QuickBooksError, critical
 from target_quickbooks.results import RunResults
 from target_quickbooks.settings import (
     CONFIG_SCHEMA,
+    DEFAULT_PROGRESS_INTERVAL,
     DEFAULT_STATE_INTERVAL,
     DEFAULT_TOKEN_STORE,
 )
@@ -138,6 +141,9 @@ class TargetQuickBooks(Target):
 
     def __init__(self, *, client: t.Any = None, **kwargs: t.Any) -> None:
         """Initialise; ``client`` replaces the real QuickBooks client (tests)."""
+        #: Holds Ctrl-C until the batch in flight is recorded (``interrupt.py``); set
+        #: first, since the SDK installs the signal handlers as it initialises.
+        self.gate = BatchGate(self._stop)
         super().__init__(**kwargs)
         # Documents drain products and customers first: one sink at a time.
         self.max_parallelism = 1
@@ -178,6 +184,17 @@ class TargetQuickBooks(Target):
         self._records_seen = False
         # An intent (an item made active for a write) is saved before QuickBooks changes.
         self.service.checkpoint_hook = self.save_checkpoint
+        every = self.config.get("progress_interval_seconds")
+        #: "n written of n received so far" in the log, at a steady interval.
+        self.progress = ProgressReporter(
+            interval=float(DEFAULT_PROGRESS_INTERVAL if every is None else every),
+            results=self.results, waited=self._limiter_waited, log=self.logger.info,
+            dry_run=self.dry_run)
+
+    def _limiter_waited(self) -> float:
+        """Seconds the rate limiter made requests wait so far (0 before any request)."""
+        limiter = getattr(self._client, "limiter", None)
+        return float(getattr(limiter, "waited_seconds", 0.0))
 
     def _make_client(self) -> t.Any:
         if self._client is None:
@@ -214,6 +231,7 @@ class TargetQuickBooks(Target):
     @override
     def _process_record_message(self, message_dict: dict) -> None:
         self._records_seen = True
+        self.progress.add_received(canonical_stream(str(message_dict.get("stream"))))
         with self._guard():
             super()._process_record_message(message_dict)
 
@@ -303,15 +321,23 @@ class TargetQuickBooks(Target):
 
         It carries the tap bookmarks of :attr:`_safe_state` (older than the records
         in flight, which the tap sends again after a crash) and the current ID map
-        and pending records. Nothing is emitted before the tap's first state (a
-        state without the tap's bookmarks would make it extract everything again),
-        nor sooner than ``state_interval_seconds`` after the previous state.
+        and pending records. Before the tap's first state (a first run: the tap sends
+        it after its records) it carries the state the run started from, as
+        :meth:`save_checkpoint` does: a stop then costs an extraction from the start,
+        never the Ids QuickBooks confirmed (``meltano run`` keeps only the states
+        emitted before a Ctrl-C). Never sooner than ``state_interval_seconds`` after
+        the previous state.
         """
-        if (self.dry_run or self._safe_state is None
-                or self.sync_state.revision == self._emitted_revision
+        if (self.dry_run or self.sync_state.revision == self._emitted_revision
                 or not self._interval_elapsed()):
             return
-        self._emit(self._safe_state)
+        self._emit(self._resumable_tap_state())
+
+    def _resumable_tap_state(self) -> dict:
+        """The tap bookmarks a state emitted before the end may carry (see above)."""
+        if self._safe_state is not None:
+            return self._safe_state
+        return self._incoming_state or {"bookmarks": {}}
 
     def save_checkpoint(self) -> None:
         """Emit a state now, whatever the interval.
@@ -326,21 +352,33 @@ class TargetQuickBooks(Target):
         """
         if self.dry_run:
             return
-        tap_state = self._safe_state
-        if tap_state is None:
-            tap_state = self._incoming_state or {"bookmarks": {}}
-        self._emit(tap_state)
+        self._emit(self._resumable_tap_state())
 
     def _emit_after_failure(self) -> None:
-        if self.dry_run or self._safe_state is None:
-            return
+        if self._save_confirmed():
+            self.logger.warning(
+                "Saved to the state what QuickBooks confirmed before the run stopped; records "
+                "that were not written yet are sent again by the next run.")
+
+    def _save_confirmed(self) -> bool:
+        """Emit a state with what QuickBooks confirmed, if it holds anything new.
+
+        Its bookmarks are those of :attr:`_safe_state`; before the tap's first state
+        has been handled (a first run stopped early), the state the run started from,
+        as :meth:`save_checkpoint` does: the ID map must not be lost, and the next run
+        extracts again what this one did (found in the map, never written twice).
+
+        Returns:
+            True when a state was emitted.
+        """
+        if self.dry_run or (self._safe_state is None and not self.sync_state.revision):
+            return False
+        tap_state = self._resumable_tap_state()
         if (self.sync_state.revision == self._emitted_revision
-                and self._safe_state == self._emitted_tap_state):
-            return
-        self._emit(self._safe_state)
-        self.logger.warning(
-            "Saved to the state what QuickBooks confirmed before the run stopped; records "
-            "that were not written yet are sent again by the next run.")
+                and tap_state == self._emitted_tap_state):
+            return False
+        self._emit(tap_state)
+        return True
 
     @contextlib.contextmanager
     def _guard(self) -> Iterator[None]:
@@ -362,26 +400,41 @@ class TargetQuickBooks(Target):
 
     @override
     def _handle_termination(self, signum: int, frame: t.Any) -> None:
-        """Stop now on SIGTERM/SIGINT: save what QuickBooks confirmed, exit 128+signal.
+        """Stop on SIGINT/SIGTERM: save what QuickBooks confirmed, one line, exit 128+signal.
 
         The SDK's default drains every sink from inside the handler, which can run
         in the middle of a batch (records half-recorded, a refresh-token rotation
-        not yet saved) and exits 0. Here a rotation in progress finishes first, the
-        state emitted claims only confirmed writes with the bookmarks of the last
-        fully handled tap state, and the exit code tells the scheduler the run did
-        not finish.
+        not yet saved) and exits 0. Here a rotation in progress finishes first;
+        Ctrl-C (SIGINT) also lets the batch in flight finish (``interrupt.py``), so
+        the state holds every write QuickBooks confirmed; SIGTERM stops at once.
+        The state emitted claims only confirmed writes with the bookmarks of the
+        last fully handled tap state, and the exit code tells the scheduler the
+        run did not finish.
         """
         if critical.defer(signum):
             return  # raised again when the token rotation in progress is saved
+        if self.gate.hold(signum):
+            return  # the run stops when the batch in flight is recorded
+        self._stop(self.gate.held or signum, cut=self.gate.in_flight)
+
+    def _stop(self, signum: int, *, cut: bool = False) -> None:
+        """Save what QuickBooks confirmed, say so in one line, and end the process."""
         critical.wait_idle(TERMINATION_GRACE_SECONDS)
-        self.logger.warning(
-            "Received signal %d: stopping before the end of the input. Records not written "
-            "yet will be sent again by the next run.", signum)
         with contextlib.suppress(Exception):
-            self._emit_after_failure()
-        sys.stdout.flush()
+            self._save_confirmed()
+        self.logger.warning("%s", interrupted_line(
+            self.results, signum=signum, dry_run=self.dry_run, cut=cut,
+            under_meltano=meltano_state_id() is not None))
+        with contextlib.suppress(Exception):
+            sys.stdout.flush()
         sys.stderr.flush()
         os._exit(128 + signum)
+
+    @contextlib.contextmanager
+    def batch_in_flight(self) -> Iterator[None]:
+        """Around each batch a sink hands to the writer (see ``interrupt.BatchGate``)."""
+        with self.gate.batch():
+            yield
 
     @classmethod
     @override
@@ -406,6 +459,12 @@ class TargetQuickBooks(Target):
             self._process_endofpipe()
 
     def _process_endofpipe(self) -> None:
+        try:
+            self._finish_input()
+        finally:
+            self.progress.stop()
+
+    def _finish_input(self) -> None:
         # What changed in QuickBooks, even in a run without document records (a deleted
         # document is found and listed for the tap to send again: drift.py).
         self.service.check_quickbooks_changes(

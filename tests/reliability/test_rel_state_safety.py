@@ -56,7 +56,7 @@ def test_sigterm_mid_batch_stops_with_a_state_that_claims_only_confirmed_writes(
         stopped = run_target(config, recorded, state=EARLIER_TAP_STATE, on_start=remember)
         assert rule.fired.is_set()
         assert stopped.returncode == 128 + signal.SIGTERM, stopped.stderr[-3000:]
-        assert "Received signal 15" in stopped.stderr
+        assert "Interrupted (SIGTERM, signal 15)" in stopped.stderr.rstrip().splitlines()[-1]
         last = stopped.last_state
         assert last is not None
         assert last["bookmarks"]["products"] == EARLIER_TAP_STATE["bookmarks"]["products"]

@@ -17,8 +17,8 @@ import pytest
 from myfulfillment_emulator import MyFulfillmentEmulator
 from singer_sdk.singerlib.json import deserialize_json
 from tap_fakes import BASE_URL, CONFIG, PATHS, FakeApi, SyncResult, product, run_sync
-from tap_myfulfillment.client import PAGE_TRIES
 from tap_myfulfillment.errors import ListingChangedError, ListingPageError
+from tap_myfulfillment.listing import PAGE_TRIES
 from tap_myfulfillment.tap import TapMyFulfillment
 
 PRODUCTS = PATHS["products"]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from tap_fakes import BASE_URL, PATHS, product, run_sync
-from tap_myfulfillment.client import LISTING_SORTS, _sort_params
+from tap_myfulfillment.listing import LISTING_SORTS, _sort_params
 
 PRODUCTS = PATHS["products"]
 
