@@ -23,7 +23,7 @@ ENTITIES = {INVOICE: INVOICE_ENTITIES, CREDIT_MEMO: CREDIT_MEMO_ENTITIES}
 ALL_RATES = "*"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Vat:
     """Taxable amount and VAT of one rate."""
 
@@ -31,9 +31,11 @@ class Vat:
     tax: Decimal
 
 
-@dataclass
+@dataclass(slots=True)
 class Doc:
     """One invoice or credit memo as a side of the comparison sees it.
+
+    Slotted: a reconcile holds one per document on each side (200,000 at 100,000).
 
     Attributes:
         kind: ``invoices`` or ``credit_memos``.
