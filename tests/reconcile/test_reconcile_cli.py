@@ -164,6 +164,10 @@ def test_books_that_match_exit_zero_with_zero_differences(
     assert text.returncode == 0, text.stderr[-4000:]
     assert "RECONCILE: all matches: 4 source document(s)" in text.stderr
 
+    wrong = run("target-quickbooks-reconcile", config, "", "--format", "markdown")
+    assert wrong.returncode == 2
+    assert "--format markdown: the report is text or json" in wrong.stderr
+
 
 def _edit_total(qbo: QuickBooksEmulator, number: str) -> None:
     row = next(r for r in qbo.entities("Invoice") if r["DocNumber"] == number)
