@@ -24,6 +24,7 @@ from typing import Any
 from bench import scenarios as sc
 from bench.hourly_reads import hourly_reads
 from bench.payments import payment_batches
+from bench.reconcile_reads import reconcile_reads
 from bench.shared_realm import four_feeds
 from bench.tap_state_memory import tap_state_memory
 
@@ -135,6 +136,7 @@ def ratios(results: dict[str, Any]) -> list[dict[str, Any]]:
         f"{payments['payments_written']} payments / {payments['payment_batch_requests']} batch "
         f"requests, {payments['invoices_settled']}/{payments['invoices']} invoices settled, "
         f"exit {payments['returncode']}")
+    reconcile_rows(results["reconcile_reads"], row)
     return rows
 
 
@@ -155,6 +157,31 @@ def four_feed_rows(feeds: dict[str, Any], row: Callable[..., None]) -> None:
         f"{shared['writes_per_minute']}/min sliding window "
         f"({shared['writes_per_minute_over_span']}/min over the span), "
         f"{shared['write_phase_minutes']} emulated min")
+
+
+#: QuickBooks requests a reconcile may make per 1,000 documents (one 1,000-row page each),
+#: plus a few of its own (company settings, the last short pages).
+RECONCILE_PER_THOUSAND, RECONCILE_EXTRA = 1.0, 5
+
+
+def reconcile_rows(figures: dict[str, Any], row: Callable[..., None]) -> None:
+    """Rows of the reconcile-at-scale scenario (bench/reconcile_reads.py)."""
+    documents = figures["documents"]
+    goal = round(documents / 1000 * RECONCILE_PER_THOUSAND) + RECONCILE_EXTRA
+    requests = figures["metered_reads"]
+    writes = figures["company_posts"]
+    row("reconcile: QuickBooks requests", requests, f"<= {goal} (~1 per 1,000 docs)",
+        requests <= goal and writes == 0,
+        f"{documents:,} documents; metered reads (query + read); {writes} POST to the "
+        f"company API; by kind {figures['by_kind']} (token: the OAuth refresh)")
+    ok = figures["differences"] == 0 and figures["returncode"] == 0
+    row("reconcile: differences found in matching books", figures["differences"], "0", ok,
+        f"exit {figures['returncode']}; {figures['summary']}")
+    row("reconcile: seconds (emulated QuickBooks latency included)", figures["seconds"],
+        "measured", None, f"{figures['source_documents']:,} source records on stdin, "
+        f"{figures['quickbooks_documents']:,} QuickBooks documents")
+    row("peak RSS reconcile", figures["peak_rss_mb"], "measured (MB)", None,
+        "both sides held in memory: grows with the documents")
 
 
 def print_table(rows: list[dict[str, Any]], out: Any = sys.stdout) -> None:
@@ -178,6 +205,7 @@ SCENARIOS: dict[str, Callable[[sc.Profile, Path], dict[str, Any]]] = {
     "hourly_reads": hourly_reads,
     "four_feeds": four_feeds,
     "payments": payment_batches,
+    "reconcile_reads": reconcile_reads,
 }
 
 

@@ -51,19 +51,20 @@ class Profile:
     target_batch_size: int | None = None  # None: the target's default
     four_feed_products: int = 0  # split into four feeds of one realm (bench/shared_realm.py)
     four_feed_baseline: bool = True  # also run the four feeds without shared limits
+    reconcile_documents: int = 0  # seeded on both sides for reconcile (bench/reconcile_reads.py)
 
 
 FULL = Profile("full", time_scale=3.0, qbo_latency_ms=1000, mf_latency_ms=200,
                write_products=4800, naive_products=1500, contention_products=2400,
                tap_sizes=(10_000, 100_000), changes=50, hammer_batches_per_minute=15,
-               four_feed_products=4800)
+               four_feed_products=4800, reconcile_documents=100_000)
 #: A merchant-sized first sync (``make bench-large``, bulk_write only): 24,000 products
 #: are 20 minutes at QuickBooks' ceiling, compressed 6x into about 3.5 real minutes.
 LARGE = dataclasses.replace(FULL, name="large", time_scale=6.0, write_products=24_000)
 SMOKE = Profile("smoke", time_scale=30.0, qbo_latency_ms=300, mf_latency_ms=50,
                 write_products=90, naive_products=40, contention_products=60,
                 tap_sizes=(300, 900), changes=5, hammer_batches_per_minute=15,
-                four_feed_products=240)
+                four_feed_products=240, reconcile_documents=2500)
 
 
 def tap_config(mf: MyFulfillmentEmulator) -> dict[str, Any]:

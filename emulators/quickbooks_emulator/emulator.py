@@ -11,7 +11,7 @@ import copy
 import datetime as dt
 import json
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from decimal import Decimal
 from pathlib import Path
 from types import TracebackType
@@ -224,6 +224,26 @@ class QuickBooksEmulator:
             record = validate(spec.name, body, View(company), None, WriteOptions())
             stored = company.insert(spec.name, record, forced_id)
             return json.loads(dump(copy.deepcopy(stored)))
+
+    def seed_copies(self, entity: str, records: Iterable[dict[str, Any]]) -> int:
+        """Store copies of records another run already validated, as they are (no validation).
+
+        For benchmarks that need a company of 100,000 documents: each record (as
+        :meth:`entities` returns it, e.g. from an emulator the target wrote to, then
+        renumbered) gets a new Id, SyncToken "0" and fresh MetaData; the caller keeps
+        it consistent as QuickBooks would. Returns how many were stored.
+        """
+        name = spec_for(entity).name
+        company = self._state.company
+        stored = 0
+        with company.lock:
+            for record in records:
+                body = json.loads(dump(record), parse_float=Decimal)
+                for key in ("Id", "SyncToken", "MetaData"):
+                    body.pop(key, None)
+                company.insert(name, body)
+                stored += 1
+        return stored
 
     def delete_entity(self, entity: str, object_id: str) -> None:
         """Delete a transaction as a person would in QuickBooks (tests plant differences)."""

@@ -389,17 +389,31 @@ def _sorter(name: str) -> Callable[[dict[str, Any]], tuple[int, Any]]:
     return lambda record: _sort_key(resolve(record, name))
 
 
-def execute(query: Query, view: View) -> dict[str, Any]:
-    """Run a parsed query against what ``view`` may see; return ``QueryResponse``."""
+def _matching(query: Query, view: View) -> list[dict[str, Any]]:
+    """Every visible record the statement selects, in its order (before paging)."""
     records = _candidates(query, view)
     filters_active = any(c.field.lower() == "active" for c in query.conditions)
     if query.entity.has_active and not filters_active:
         records = [r for r in records if r.get("Active", True)]
     records = [r for r in records if all(matches(r, c) for c in query.conditions)]
-    if query.count:
-        return {"totalCount": len(records)}
     for name, descending in reversed(query.order):
         records.sort(key=_sorter(name), reverse=descending)
+    return records
+
+
+def execute(query: Query, view: View) -> dict[str, Any]:
+    """Run a parsed query against what ``view`` may see; return ``QueryResponse``.
+
+    The pages of one statement share its matching rows (:mod:`.query_cache`) while
+    the company is unchanged; a batch's view (which hides some records) is not cached.
+    """
+    if view.hidden:
+        records = _matching(query, view)
+    else:
+        key = (query.entity.name, repr(query.conditions), tuple(query.order))
+        records = view.company.query_cache.rows(key, lambda: _matching(query, view))
+    if query.count:
+        return {"totalCount": len(records)}
     page = records[query.start - 1:query.start - 1 + query.max_results]
     if not page:
         return {}

@@ -19,6 +19,7 @@ from .entities import NAME_LIST_ENTITIES
 from .faults import qbo_time
 from .indexes import QUERY_INDEXED_FIELDS, FieldIndex, UniqueIndex
 from .localization import LANGUAGES, default_language
+from .query_cache import QueryCache
 
 #: The company's time zone per country (guess for multi-zone countries: Intuit's sandbox
 #: companies are US Pacific). QuickBooks dates transactions by this calendar.
@@ -106,6 +107,8 @@ class Company:
         self._doc_indexes: dict[str, UniqueIndex] = {}
         #: entity -> Id -> what change data capture lists for a deleted object.
         self._tombstones: dict[str, dict[str, dict[str, Any]]] = {}
+        #: Rows of recent query statements, dropped at every change (paging reads them once).
+        self.query_cache = QueryCache()
         self._seed()
 
     def today(self) -> str:
@@ -198,6 +201,7 @@ class Company:
         """Put a record in its table, replacing any with its Id, and update the indexes."""
         table = self.table(entity)
         old = table.get(record["Id"])
+        self.query_cache.changed()
         for index in self._indexes_of(entity):
             if old is not None:
                 index.remove(old)
@@ -268,6 +272,7 @@ class Company:
             old = self.table(entity).pop(object_id, None)
             if old is None:
                 return
+            self.query_cache.changed()
             for index in self._indexes_of(entity):
                 index.remove(old)
             self._move_balances(entity, old, None)
@@ -292,6 +297,7 @@ class Company:
             self.records = state["records"]
             self._next_id = int(state["next_id"])
             self._tombstones = state.get("tombstones") or {}
+            self.query_cache.changed()
             self._order.clear()  # indexes and order are rebuilt on first use
             self._field_indexes.clear()
             self._name_indexes.clear()

@@ -30,6 +30,10 @@ EXPECTED_RATIOS = {
     "four feeds of one realm: self-caused 429s",
     "four feeds of one realm: combined writes per minute / ceiling",
     "payments per batch request (paid invoices)",
+    "reconcile: QuickBooks requests",
+    "reconcile: differences found in matching books",
+    "reconcile: seconds (emulated QuickBooks latency included)",
+    "peak RSS reconcile",
 }
 
 
@@ -62,6 +66,13 @@ def test_bench_smoke_produces_every_ratio(tmp_path: Path) -> None:
     for run in (feeds["shared"], feeds["unshared"]):
         assert run["returncodes"] == [0, 0, 0, 0], run["stderr_tail"]
         assert run["items_in_quickbooks"] == sc.SMOKE.four_feed_products
+    reconcile = report["results"]["reconcile_reads"]
+    # Books seeded to match (more than one 1,000-row page per entity): reconcile says so,
+    # reading them in pages, without a write.
+    assert reconcile["returncode"] == 0 and reconcile["differences"] == 0, reconcile
+    assert reconcile["report_documents"][0] == sc.SMOKE.reconcile_documents
+    assert reconcile["by_kind"]["query"] <= sc.SMOKE.reconcile_documents // 1000 + 2, reconcile
+    assert reconcile["company_posts"] == 0
     table = io.StringIO()
     bench_run.print_table(report["ratios"], out=table)
     assert "entity writes per QuickBooks HTTP request" in table.getvalue()

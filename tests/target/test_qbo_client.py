@@ -331,6 +331,18 @@ def test_query_pages_until_short_page(env, total, pages):
         assert statements[1].endswith("STARTPOSITION 1001 MAXRESULTS 1000")
 
 
+def test_query_pages_yields_each_page_as_it_arrives(env):
+    env.m.get(f"{BASE}/query", json=query_pages(2500))
+    pages = env.client.query_pages("SELECT * FROM Item")
+    first = next(pages)
+    assert [r["Id"] for r in first] == [str(n) for n in range(1, 1001)]
+    assert len(env.api_requests()) == 1  # the next page is asked for only when needed
+    assert [len(page) for page in pages] == [1000, 500]
+    assert len(env.api_requests()) == 3
+    with pytest.raises(ValueError, match="STARTPOSITION"):
+        next(env.client.query_pages("SELECT * FROM Item STARTPOSITION 5"))
+
+
 def test_query_refuses_its_own_paging_clauses(env):
     with pytest.raises(ValueError, match="STARTPOSITION"):
         env.client.query("SELECT * FROM Item MAXRESULTS 10")

@@ -16,7 +16,7 @@ import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -452,13 +452,24 @@ class QuickBooksClient:
         return response.data.get("QueryResponse") or {}
 
     def _query_from(self, statement: str, start: int) -> list[dict]:
-        results: list[dict] = []
+        return [row for page in self._pages_from(statement, start) for row in page]
+
+    def _pages_from(self, statement: str, start: int) -> Iterator[list[dict]]:
         while True:
             page = q.rows(self._query_page(q.paged(statement, start)))
-            results.extend(page)
+            yield page
             if len(page) < q.PAGE_SIZE:
-                return results
+                return
             start += q.PAGE_SIZE
+
+    def query_pages(self, statement: str) -> Iterator[list[dict]]:
+        """Run a query one 1,000-row page at a time, yielding each page as it arrives.
+
+        For reads too large to hold whole (``reconcile``'s 100,000 documents): the
+        caller keeps what it needs of a page and lets its rows go. Same requests as
+        :meth:`query`.
+        """
+        return self._pages_from(q.check_no_paging(statement), 1)
 
     def query(self, statement: str) -> list[dict]:
         """Run a query and return every row, paging 1000 at a time until a short page.

@@ -6,6 +6,7 @@ never knows where a value came from; amounts are ``Decimal`` rounded to the cent
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -23,7 +24,7 @@ ENTITIES = {INVOICE: INVOICE_ENTITIES, CREDIT_MEMO: CREDIT_MEMO_ENTITIES}
 ALL_RATES = "*"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Vat:
     """Taxable amount and VAT of one rate."""
 
@@ -31,9 +32,11 @@ class Vat:
     tax: Decimal
 
 
-@dataclass
+@dataclass(slots=True)
 class Doc:
     """One invoice or credit memo as a side of the comparison sees it.
+
+    Slotted: a reconcile holds one per document on each side (200,000 at 100,000).
 
     Attributes:
         kind: ``invoices`` or ``credit_memos``.
@@ -63,6 +66,18 @@ class Doc:
     qbo_id: str = ""
     canceled: bool = False
     source_id: str = ""
+
+    def __post_init__(self) -> None:
+        """Share the strings many documents repeat (customer, day, entity, rates).
+
+        100,000 documents hold a few thousand distinct ones, not 100,000 copies.
+        """
+        self.customer = sys.intern(self.customer)
+        self.customer_label = sys.intern(self.customer_label)
+        self.date = sys.intern(self.date)
+        self.entity = sys.intern(self.entity)
+        if self.vat:
+            self.vat = {sys.intern(rate): vat for rate, vat in self.vat.items()}
 
     @property
     def sign(self) -> int:

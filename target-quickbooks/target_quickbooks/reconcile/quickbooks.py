@@ -35,6 +35,10 @@ class QueryClient(Protocol):
         """Every row of a query (the client pages)."""
         ...  # pragma: no cover
 
+    def query_pages(self, statement: str) -> Iterator[list[dict]]:
+        """The rows of a query one 1,000-row page at a time."""
+        ...  # pragma: no cover
+
 
 def customer_key(ref: Mapping[str, Any] | None) -> tuple[str, str]:
     """The discriminator ending a CustomerRef's name (``Jean Dupont (#101)`` → ``#101``).
@@ -122,8 +126,9 @@ def read_documents(client: QueryClient, *, since: str | None,
         for entity in entities:
             q.check_identifier(entity, "entity")
             where = f" WHERE TxnDate >= {q.literal(since)}" if since else ""
-            rows = client.query(f"SELECT * FROM {entity}{where}")  # noqa: S608 (checked name)
-            docs.extend(to_doc(kind, entity, row) for row in rows)
+            # Page by page: only the Doc of each row is kept (100,000 raw rows would not fit).
+            for page in client.query_pages(f"SELECT * FROM {entity}{where}"):  # noqa: S608
+                docs.extend(to_doc(kind, entity, row) for row in page)
         seen = {doc.number.casefold() for doc in docs} | {""}
         absent = [n for n in numbers.get(kind, ()) if n.casefold() not in seen]
         ids = {(doc.entity, doc.qbo_id) for doc in docs}

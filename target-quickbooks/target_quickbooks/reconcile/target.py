@@ -69,6 +69,8 @@ class ReconcileTarget(Target):
     name = "target-quickbooks"
     config_jsonschema = CONFIG_SCHEMA
     default_sink_class = SourceDocumentsSink
+    #: ``--format`` given on the command line (it wins over ``reconcile_format``).
+    format_option: str | None = None
 
     def __init__(self, *, client: t.Any = None, **kwargs: t.Any) -> None:
         """Initialise; ``client`` replaces the real QuickBooks client (tests)."""
@@ -76,7 +78,7 @@ class ReconcileTarget(Target):
         self._client = client
         self._book: SourceBook | None = None
         self.report: Report | None = None
-        output_format = str(self.config.get("reconcile_format") or "text")
+        output_format = self.format_option or str(self.config.get("reconcile_format") or "text")
         if output_format not in FORMATS:
             raise click.UsageError(f"setting `reconcile_format` is {output_format!r}; use one "
                                    f"of {', '.join(FORMATS)}")
@@ -125,8 +127,27 @@ class ReconcileTarget(Target):
 
     @classmethod
     @override
+    def get_singer_command(cls) -> click.Command:
+        """The SDK's command, whose ``--format`` also takes the report's ``text`` or ``json``."""
+        command = super().get_singer_command()
+        for param in command.params:
+            if param.name == "about_format":
+                param.type = click.Choice([*FORMATS, "markdown"], case_sensitive=False)
+                param.help = ("The report: text or json (wins over the reconcile_format "
+                              "setting); with --about: json or markdown")
+        return command
+
+    @classmethod
+    @override
     def invoke(cls, **kwargs: t.Any) -> None:  # type: ignore[override]
         """Run; a QuickBooks or settings error ends with one clear line, exit 1."""
+        about_format = kwargs.get("about_format")
+        if not kwargs.get("about") and about_format:
+            if about_format.lower() not in FORMATS:
+                raise click.UsageError(f"--format {about_format}: the report is "
+                                       f"{' or '.join(FORMATS)}")
+            cls.format_option = about_format.lower()
+            kwargs["about_format"] = None
         try:
             super().invoke(**kwargs)
         except OPERATOR_ERRORS as error:
