@@ -19,6 +19,7 @@ from typing import Any
 
 from emulator_support.serving import BackgroundServer
 
+from . import balances
 from .datasets import dataset_records
 from .entities import SPECS, spec_for
 from .faults import QboFault
@@ -246,8 +247,20 @@ class QuickBooksEmulator:
         return stored
 
     def delete_entity(self, entity: str, object_id: str) -> None:
-        """Delete a transaction as a person would in QuickBooks (tests plant differences)."""
-        self._state.company.delete(spec_for(entity).name, str(object_id))
+        """Delete a transaction as a person would in QuickBooks (tests plant differences).
+
+        A deleted Payment gives its invoices and credit memos their balance back, as
+        the API's delete does (:mod:`.balances`): a person removing a payment in
+        QuickBooks reopens the invoice.
+        """
+        company = self._state.company
+        name = spec_for(entity).name
+        with company.lock:
+            old = company.get(name, str(object_id))
+            company.delete(name, str(object_id))
+            if name == "Payment" and old is not None:
+                balances.refresh(company, [(txn_type, txn_id) for txn_type, txn_id, _amount
+                                           in balances.links(old)])
 
     def edit_entity(self, entity: str, object_id: str, changes: dict[str, Any]) -> dict[str, Any]:
         """Overwrite fields of a record as stored (SyncToken + 1), without validation.

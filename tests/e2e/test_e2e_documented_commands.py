@@ -155,6 +155,21 @@ def _all_memos_booked(doc: Doc) -> None:
         assert _count(doc, entity) == len(memos), entity
 
 
+# docs/reconcile.md
+
+
+@runs("reconcile")
+def _reconcile(doc: Doc) -> None:
+    doc.meltano("run", "sync-all")
+    result = doc.run(block("reconcile"))
+    # First the text report (its verdict first), then JSON into the configured file.
+    assert "RECONCILE: all matches" in result.stderr + result.stdout
+    report = json.loads((doc.root / "output" / "reconcile.json").read_text())
+    assert report["differences"] == []
+    assert report["documents_source"] == len(doc.mf.store.invoices()) + len(
+        doc.mf.store.credit_memos())
+
+
 # README.md
 
 
