@@ -34,6 +34,10 @@ def test_schedules_follow_the_feed_cadence(project: MeltanoProject) -> None:
         "export-credit-memos-hourly": (
             "@hourly", "export-credit-memos",
             ["tap-myfulfillment--credit-memos target-quickbooks"]),
+        # Issue 13: the read-only comparison of the source with the books, once a day.
+        "reconcile-daily": (
+            "@daily", "reconcile",
+            ["tap-myfulfillment--reconcile target-quickbooks--reconcile"]),
     }
 
 
