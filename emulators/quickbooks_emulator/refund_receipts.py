@@ -34,7 +34,7 @@ EXPECTED = "a Bank or Other Current Asset account (the account the refund is pai
 def deposit_account_sent(payload: dict[str, Any]) -> object:
     """The ``DepositToAccountRef`` sent (2020 when missing); its type is checked by the caller.
 
-    The caller (``validation.validate_sales_txn``) resolves it as an account of
+    The caller (``sales_rules.validate_sales_txn``) resolves it as an account of
     :data:`REFUND_ACCOUNT_TYPES`, with :data:`EXPECTED` in the 6000 message.
     """
     if payload.get("DepositToAccountRef") in (None, "", {}):

@@ -43,299 +43,39 @@ one (:mod:`target_quickbooks.state_json`): memory does not grow with the catalog
 An entry with a field of the wrong type (hand-edited, say) stops the run before
 anything is written, naming the field and the repair
 (:mod:`target_quickbooks.state_check`).
+
+The parts: :mod:`target_quickbooks.map_entry` (map entries),
+:mod:`target_quickbooks.state_values` (STATE value and JSON helpers),
+:mod:`target_quickbooks.state_fields` (the fields and constants),
+:mod:`target_quickbooks.state_load` (reading an entry); this module adds the
+run's use of the state and writing it back, and keeps every old name importable.
 """
 
 from __future__ import annotations
 
 import copy
-import datetime as dt
-import logging
 from collections.abc import Mapping
-from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any, TextIO
 
-from target_quickbooks.idmap import MAPS, IdMap
+from target_quickbooks.idmap import MAPS
+from target_quickbooks.map_entry import ENTITY_OF_KIND, MapEntry, parse_map_value
 from target_quickbooks.rates_seen import MAX_RATES, sorted_rates
-from target_quickbooks.state_check import Problems, entry_of, validate_entry
+from target_quickbooks.state_fields import (  # STREAM_KINDS: still importable from here
+    DELETED_IN_QUICKBOOKS,
+    STATE_VERSION,
+    STREAM_KINDS,  # noqa: F401
+    SYNCED_OUTCOMES,
+)
 from target_quickbooks.state_json import BOOKMARK, write_state_line
+from target_quickbooks.state_load import StateLoading
+from target_quickbooks.state_values import json_safe, target_entry, utc_now, without_entry
 
-STATE_VERSION = 1
 __all__ = ["BOOKMARK", "ENTITY_OF_KIND", "MAPS", "MapEntry", "SyncState", "json_safe",
            "parse_map_value", "target_entry", "without_entry"]
-#: QuickBooks entity of each ID map (the one table; writer and resolver both use it).
-ENTITY_OF_KIND = {"items": "Item", "customers": "Customer", "invoices": "Invoice",
-                  "credit_memos": "CreditMemo", "payments": "Payment"}
-#: The ID map kind of each stream's records (pending records are kept by stream).
-STREAM_KINDS = {"products": "items", "customers": "customers", "invoices": "invoices",
-                "credit_memos": "credit_memos", "payments": "payments"}
-#: Pending status of a document deleted in QuickBooks, waiting for its source record
-#: (its key is listed under ``resend`` for the tap; see :mod:`target_quickbooks.drift`).
-DELETED_IN_QUICKBOOKS = "deleted_in_quickbooks"
-#: Product outcomes that need no ``products`` entry: the items map says it is synced.
-SYNCED_OUTCOMES = frozenset({"created", "updated", "unchanged"})
 
 
-@dataclass(frozen=True)
-class MapEntry:
-    """A QuickBooks entity the target wrote or found: Id, SyncToken and content hash.
-
-    ``entity`` names the QuickBooks entity when it is not the map's own
-    (:data:`ENTITY_OF_KIND`): a credit memo of a paid invoice is a ``RefundReceipt``
-    in the ``credit_memos`` map. Empty means the map's entity.
-    """
-
-    id: str
-    sync_token: str = ""
-    content_hash: str = ""
-    entity: str = ""
-
-    @property
-    def ref(self) -> dict[str, str]:
-        """A QuickBooks reference (``{"value": Id}``)."""
-        return {"value": self.id}
-
-
-def parse_map_value(raw: str) -> MapEntry:
-    """A map value (``Id``, ``Id:SyncToken:hash`` or ``Id:SyncToken:hash:Entity``) as an entry."""
-    parts = raw.split(":")
-    return MapEntry(id=parts[0], sync_token=parts[1] if len(parts) > 1 else "",
-                    content_hash=parts[2] if len(parts) > 2 else "",
-                    entity=parts[3] if len(parts) > 3 else "")
-
-
-def utc_now() -> str:
-    """Now, ISO 8601 UTC to the second."""
-    return dt.datetime.now(tz=dt.timezone.utc).replace(microsecond=0).isoformat()
-
-
-def json_safe(value: Any) -> Any:
-    """Copy a record so that it survives JSON exactly: Decimal → str, datetime → ISO."""
-    if isinstance(value, Mapping):
-        return {str(key): json_safe(item) for key, item in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [json_safe(item) for item in value]
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, (dt.datetime, dt.date)):
-        return value.isoformat()
-    return value
-
-
-def target_entry(value: Any) -> Mapping[str, Any] | None:
-    """This target's entry in a STATE value (or a Meltano state), if it has one.
-
-    Raises:
-        StateDamagedError: there is an entry, but it is not an object.
-    """
-    return entry_of(value)
-
-
-def without_entry(state: Mapping[str, Any]) -> dict[str, Any]:
-    """A shallow copy of a STATE value without this target's entry.
-
-    Every STATE message of the tap carries back the (old) ID map it was given;
-    keeping those copies would make memory grow with the catalog for nothing,
-    since :meth:`SyncState.merged_into` puts the current entry back on emit.
-    """
-    bookmarks = state.get("bookmarks")
-    if not isinstance(bookmarks, Mapping) or BOOKMARK not in bookmarks:
-        return dict(state)
-    return {**state, "bookmarks": {k: v for k, v in bookmarks.items() if k != BOOKMARK}}
-
-
-def _reactivated(raw: Any) -> dict[str, dict[str, str]]:
-    """The ``reactivated`` entry, keeping only well-formed intents (``{"token": ...}``)."""
-    if not isinstance(raw, Mapping):
-        return {}
-    return {str(key): {str(k): str(v) for k, v in value.items()}
-            for key, value in raw.items()
-            if isinstance(value, Mapping) and value.get("token") not in (None, "")}
-
-
-class SyncState:
+class SyncState(StateLoading):
     """The ID map, pending records and results of one realm."""
-
-    def __init__(self, realm_id: str, *, logger: logging.Logger | None = None) -> None:
-        self.realm_id = str(realm_id)
-        self.logger = logger or logging.getLogger(__name__)
-        self.idmap = IdMap()
-        self.suffixed: set[str] = set()
-        self.voided: set[str] = set()
-        #: Credit memos in QuickBooks per invoice source id (writer/refunds.py).
-        self.refunded: dict[str, dict[str, str]] = {}
-        #: Inactive items and customers made active for a document write, to be made
-        #: inactive again (``writer/inactive.py``): ``"Entity:Id"`` → SyncTokens.
-        self.reactivated: dict[str, dict[str, str]] = {}
-        self.refs: dict[str, dict[str, str]] = {}
-        #: VAT rates of the documents handled so far (:mod:`target_quickbooks.rates_seen`).
-        self.rates_seen: set[str] = set()
-        #: Entries of other realms, written back unchanged (a realm switch loses nothing).
-        self.other_realms: dict[str, dict[str, Any]] = {}
-        self.products: dict[str, list[str]] = {}
-        self.pending: dict[str, dict[str, dict[str, Any]]] = {}
-        self.results: dict[str, dict[str, int]] = {}
-        self.last_run: str | None = None
-        #: Where the next check of QuickBooks' changes starts (ISO UTC), None: not yet.
-        self.changes_checked: str | None = None
-        #: stream → key → documents edited in QuickBooks after the target wrote them.
-        self.drift: dict[str, dict[str, dict[str, Any]]] = {}
-        self.loaded = False
-        #: Whether this run touched anything before an entry was loaded; what it touched
-        #: is marked in the ID map's file (``_merge_late_entry``), not held in memory.
-        self._early = False
-        #: Bumped on every change of the maps or pending records, so the target emits a
-        #: progress state only when there is something new to keep.
-        self.revision = 0
-
-    # Loading and emitting
-
-    def load_state_message(self, value: Mapping[str, Any] | None,
-                           maps: IdMap | None = None, problems: Problems | None = None
-                           ) -> bool:
-        """Read the entry from a STATE message value, once (the first that has one).
-
-        Later STATE messages carry the tap's copy of the same, older, entry: they
-        are ignored. An entry for another realm is ignored with a warning.
-        ``maps`` holds the entry's maps when the line was read by
-        :func:`~target_quickbooks.state_json.decode_state_line` (the entry then has
-        no map keys); it becomes this state's map, or is closed. ``problems`` holds
-        the damaged map pairs that decoding found (left out of ``maps``).
-
-        Returns:
-            True when this message's entry was loaded.
-
-        Raises:
-            StateDamagedError: the entry has a field of the wrong type. Nothing is
-                loaded: the run must stop before it writes anything.
-        """
-        if self.loaded:
-            if maps is not None:
-                maps.close()
-            return False
-        try:
-            entry = target_entry(value)
-            if entry is not None:
-                validate_entry(entry, problems)
-        except BaseException:
-            if maps is not None:
-                maps.close()
-            raise
-        if entry is None:
-            if maps is not None:
-                maps.close()
-            return False
-        self.loaded = True
-        streamed = maps is not None
-        incoming = maps if maps is not None else IdMap()
-        for kind in MAPS:
-            raw = entry.get(kind)
-            if isinstance(raw, Mapping):
-                incoming.load(kind, raw.items())
-        others = entry.get("other_realms")
-        for realm, item in (others.items() if isinstance(others, Mapping) else []):
-            if isinstance(item, Mapping):
-                self.other_realms.setdefault(str(realm), dict(item))
-        current = {key: value for key, value in entry.items()
-                   if key != "other_realms" and key not in MAPS}
-        realm = str(entry.get("realm_id"))
-        if realm != self.realm_id:
-            # Kept verbatim for that realm, its maps put back into the entry.
-            # Verbatim: a map the entry lacks (older than the map) is not added to it.
-            self.other_realms[realm] = {**current, **{kind: incoming.as_dict(kind)
-                                                      for kind in MAPS if streamed
-                                                      or kind in entry or incoming.count(kind)}}
-            incoming.close()
-            mine = self.other_realms.pop(self.realm_id, None)
-            if mine is None:
-                self.logger.warning(
-                    "State holds a QuickBooks ID map for realm %s, not for the configured "
-                    "realm %s: it is kept for that realm, and entities of realm %s are looked "
-                    "up by natural key.", realm, self.realm_id, self.realm_id,
-                )
-                return False
-            self.logger.info("Switched to realm %s: using its ID map kept in the state "
-                             "(the map of realm %s is kept too).", self.realm_id, realm)
-            incoming = IdMap.from_dicts({kind: dict(mine[kind]) for kind in MAPS
-                                         if isinstance(mine.get(kind), Mapping)})
-            current = {key: value for key, value in mine.items() if key not in MAPS}
-        if self._early:
-            self._merge_late_entry(current, incoming)
-        else:
-            self.idmap.close()
-            self.idmap = incoming
-            self._load_entry(current)
-        return True
-
-    def _load_entry(self, entry: Mapping[str, Any]) -> None:
-        """Take everything but the maps from ``entry`` (the state this run starts from)."""
-        self.suffixed = {str(sku) for sku in entry.get("suffixed") or []}
-        self.voided = {str(key) for key in entry.get("voided") or []}
-        refunded = entry.get("refunded")
-        self.refunded = ({str(invoice): {str(memo): str(amount) for memo, amount in memos.items()}
-                          for invoice, memos in refunded.items() if isinstance(memos, Mapping)}
-                         if isinstance(refunded, Mapping) else {})
-        self.reactivated = _reactivated(entry.get("reactivated"))
-        self.rates_seen = {str(rate) for rate in entry.get("rates_seen") or []}
-        refs = entry.get("refs")
-        self.refs = ({str(key): dict(value) for key, value in refs.items()
-                      if isinstance(value, Mapping)} if isinstance(refs, Mapping) else {})
-        self.products = {str(k): list(v) for k, v in (entry.get("products") or {}).items()
-                         if not (v and v[0] in SYNCED_OUTCOMES)}
-        pending = entry.get("pending") or {}
-        self.pending = {
-            str(stream): {str(key): dict(item) for key, item in records.items()}
-            for stream, records in pending.items() if isinstance(records, Mapping)
-        }
-        self.results = copy.deepcopy(dict(entry.get("results") or {}))
-        self.last_run = entry.get("last_run")
-        self.changes_checked = entry.get("changes_checked")
-        drift = entry.get("drift") or {}
-        self.drift = {str(stream): {str(key): dict(item) for key, item in records.items()}
-                      for stream, records in drift.items() if isinstance(records, Mapping)}
-
-    def _merge_late_entry(self, entry: Mapping[str, Any], maps: IdMap) -> None:
-        """Merge an entry that arrived after this run had already recorded outcomes.
-
-        A tap that sends its first STATE message after some records (singer-sdk taps
-        send it first; others may not) would otherwise have the older entry replace
-        what QuickBooks confirmed in this run, or this run drop the older map and
-        pending records. Whatever this run touched keeps this run's value; the rest
-        comes from the entry.
-        """
-        early = self.idmap.is_marked
-        for kind in MAPS:
-            self.idmap.load(kind, maps.items(kind), older=True)
-        maps.close()
-        older = SyncState(self.realm_id, logger=self.logger)
-        older._load_entry(entry)
-        self.suffixed |= {sku for sku in older.suffixed if not early("items", sku)}
-        self.voided |= older.voided
-        self.changes_checked = self.changes_checked or older.changes_checked
-        for stream, records in older.drift.items():
-            for key, item in records.items():
-                self.drift.setdefault(stream, {}).setdefault(key, item)
-        for invoice, memos in older.refunded.items():
-            for memo, amount in memos.items():
-                if not early("credit_memos", memo):
-                    self.refunded.setdefault(invoice, {}).setdefault(memo, amount)
-        self.reactivated = {**older.reactivated, **self.reactivated}
-        self.refs = {**older.refs, **self.refs}
-        self.rates_seen |= older.rates_seen
-        for sku, status in older.products.items():
-            if not early("products", sku) and not early("items", sku):
-                self.products.setdefault(sku, status)
-        for stream, records in older.pending.items():
-            kind = STREAM_KINDS.get(stream, stream)
-            for key, item in records.items():
-                if not early(stream, key) and not early(kind, key):
-                    self.pending.setdefault(stream, {}).setdefault(key, item)
-        self.idmap.clear_marks()
-        self._early = False
-        self.revision += 1
-        self.logger.warning(
-            "The ID map arrived in a STATE message after records were written (the tap "
-            "sends its first state late): merged, this run's outcomes kept.")
 
     def to_bookmark(self) -> dict[str, Any]:
         """The entry to write under ``bookmarks["target-quickbooks"]``, maps included.
