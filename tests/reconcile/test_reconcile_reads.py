@@ -34,4 +34,5 @@ def test_documents_are_read_page_by_page_with_one_statement_per_entity() -> None
     assert len(found["invoices"]) == 2500 and found["credit_memos"] == []
     assert found["invoices"][0].customer == "#101"
     assert books.statements == ["SELECT * FROM Invoice WHERE TxnDate >= '2026-01-01'",
-                                "SELECT * FROM CreditMemo WHERE TxnDate >= '2026-01-01'"]
+                                "SELECT * FROM CreditMemo WHERE TxnDate >= '2026-01-01'",
+                                "SELECT * FROM RefundReceipt WHERE TxnDate >= '2026-01-01'"]
