@@ -107,6 +107,9 @@ def customer_from_order(order: t.Mapping[str, t.Any]) -> dict[str, t.Any]:
         "billing_address": dict(billing) if billing else None,
         "currency": order.get("currency"),
         "updated_at": order.get("updated_at"),
+        # Which order: once a person fixes an unidentified order (adds the email), the
+        # target drops the pending placeholder customer of that order (its key below).
+        "order_id": None if order.get("id") in (None, "") else str(order["id"]),
     }
 
 

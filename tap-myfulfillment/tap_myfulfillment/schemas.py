@@ -122,6 +122,12 @@ CUSTOMER = th.PropertiesList(
     th.Property("billing_address", ADDRESS),
     th.Property("currency", th.StringType),
     th.Property("updated_at", th.DateTimeType, required=True, description="Of the latest order"),
+    th.Property(
+        "order_id",
+        th.StringType,
+        description="Id of the order this record was built from (the customer's latest); "
+        "a pending customer keyed 'unidentified:order:<order_id>' is superseded by it",
+    ),
     marks.PROPERTY,
 ).to_dict()
 

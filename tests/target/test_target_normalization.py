@@ -107,3 +107,30 @@ def test_malformed_normalization_errors_still_reject_the_record():
     pending = ours(state)["pending"]["invoices"]["1001"]
     assert pending["field"] == "normalization_errors"
     assert "bad email" in pending["reason"]
+
+
+def test_placeholder_customer_is_superseded_once_its_order_names_the_customer():
+    """A guest order without an email: its placeholder customer is rejected and kept.
+
+    A person adds the email in myFulfillment; the next customer record built from that
+    order has a real key. The placeholder's entry goes with it (else it is retried and
+    rejected on every run), while another order's placeholder stays.
+    """
+    fake = FakeQuickBooks()
+    placeholder = {"customer_key": "unidentified:order:7", "customer_id": None, "email": None,
+                   "firstname": "Ana", "lastname": "Lima", "order_id": "7",
+                   "normalization_errors": [EMAIL_ERROR]}
+    other = {**placeholder, "customer_key": "unidentified:order:8", "order_id": "8"}
+    _, state = run(fake, [schema("customers"), record("customers", placeholder),
+                          record("customers", other)], expect_rejected=True)
+    assert set(ours(state)["pending"]["customers"]) == {"unidentified:order:7",
+                                                        "unidentified:order:8"}
+    fixed = {"customer_key": "guest:ana@example.pt", "customer_id": None,
+             "email": "ana@example.pt", "firstname": "Ana", "lastname": "Lima", "order_id": "7"}
+    target, state = run(fake, [state_message(state), schema("customers"),
+                               record("customers", fixed)], expect_rejected=True)
+    assert [c["PrimaryEmailAddr"]["Address"] for c in fake.entities("Customer")] == [
+        "ana@example.pt"]
+    assert set(ours(state)["pending"]["customers"]) == {"unidentified:order:8"}
+    assert target.results.get("customers", "created") == 1
+    assert target.results.get("customers", "rejected") == 1  # order 8's, retried

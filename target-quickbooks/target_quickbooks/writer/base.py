@@ -124,10 +124,17 @@ class WriterBase:
         if not pending:
             return records
         fresh = {self._key(stream, record) for record in records}
+        placeholders = _placeholder_keys(stream, records)
         replay = []
         for key, entry in pending.items():
             self._previous[(stream, key)] = entry
-            if key not in fresh and isinstance(entry.get("record"), Mapping):
+            if key not in fresh and key in placeholders:
+                # The order's customer is identified now: its fresh record replaces the
+                # placeholder's entry once it has an outcome (kept until then).
+                self._stale_keys.setdefault((stream, placeholders[key]), []).append(key)
+                self.logger.info("Pending customer %r is superseded by customer %r, built "
+                                 "from the same order.", key, placeholders[key])
+            elif key not in fresh and isinstance(entry.get("record"), Mapping):
                 replay.append(entry["record"])
                 current = self._key(stream, entry["record"])
                 if current != key:
@@ -285,3 +292,32 @@ class WriterBase:
             self.state.put(KIND[stream], key, plan.entry)
         self._outcome(stream, key, "unchanged")
         return None
+
+
+#: Key prefix of a customer the source could not identify (no id, no email), as
+#: tap-myfulfillment builds it: ``unidentified:order:<order id>`` (record contract).
+PLACEHOLDER_CUSTOMER = "unidentified:order:"
+
+
+def _placeholder_keys(stream: str, records: Iterable[Mapping[str, Any]]) -> dict[str, str]:
+    """Placeholder customer key → the key of this batch's customer built from that order.
+
+    A customer record carries the ``order_id`` it was built from. When a person adds
+    the missing email to that order, the next record of the order is a real customer:
+    the placeholder's pending entry (rejected for the missing email) would otherwise be
+    retried, and rejected, on every run forever.
+    """
+    if stream != CUSTOMERS:
+        return {}
+    found: dict[str, str] = {}
+    for record in records:
+        order_id = record.get("order_id")
+        if order_id in (None, ""):
+            continue
+        try:
+            key = customer_key(record)
+        except MappingError:
+            continue
+        if not key.startswith(PLACEHOLDER_CUSTOMER):
+            found[f"{PLACEHOLDER_CUSTOMER}{order_id}"] = key
+    return found
