@@ -1,37 +1,56 @@
-"""TargetQuickBooks: the Singer target writing myFulfillment records to QuickBooks Online."""
+"""TargetQuickBooks: the Singer target writing myFulfillment records to QuickBooks Online.
+
+The parts: :mod:`.state_emission` (when a STATE line is emitted and what it may
+claim), :mod:`.termination` (SIGINT/SIGTERM), :mod:`.client_setup` (the
+QuickBooks client from the settings), :mod:`.run_errors` (how a run stops),
+:mod:`.run_summary` (the end-of-run report), :mod:`.meltano_env` (the state id).
+This module keeps the target and its message handling, and every old name
+importable.
+"""
 
 from __future__ import annotations
 
-import contextlib
 import copy
-import os
-import sys
 import time
 import typing as t
-from collections.abc import Iterator
-from pathlib import Path
 
-import click
-from singer_sdk import Target
-from singer_sdk.singerlib.json import serialize_json
 from typing_extensions import override
 
-from target_quickbooks.accounts import ConfigurationError
-from target_quickbooks.interrupt import BatchGate, interrupted_line
+from target_quickbooks.client_setup import build_client
+from target_quickbooks.interrupt import BatchGate
+from target_quickbooks.meltano_env import meltano_state_id
 from target_quickbooks.progress import ProgressReporter
-from target_quickbooks.qbo import QuickBooksError, critical
 from target_quickbooks.results import RunResults
+from target_quickbooks.run_errors import (
+    OPERATOR_ERRORS,
+    RecordsRejectedError,
+    RunStoppedError,
+    UnknownStreamError,
+)
+from target_quickbooks.run_summary import report_run
 from target_quickbooks.settings import (
     CONFIG_SCHEMA,
     DEFAULT_PROGRESS_INTERVAL,
     DEFAULT_STATE_INTERVAL,
-    DEFAULT_TOKEN_STORE,
 )
 from target_quickbooks.sinks import CustomersSink, DocumentsSink, ProductsSink, QuickBooksSink
 from target_quickbooks.state import SyncState, without_entry
 from target_quickbooks.state_check import StateDamagedError
 from target_quickbooks.state_json import StateMapReader
+from target_quickbooks.termination import TERMINATION_GRACE_SECONDS, Termination
 from target_quickbooks.writer import STREAM_ALIASES, STREAMS, SyncService, canonical_stream
+
+__all__ = [
+    "OPERATOR_ERRORS",
+    "SINKS",
+    "TERMINATION_GRACE_SECONDS",
+    "RecordsRejectedError",
+    "RunStoppedError",
+    "TargetQuickBooks",
+    "UnknownStreamError",
+    "build_client",
+    "meltano_state_id",
+]
 
 SINKS: dict[str, type[QuickBooksSink]] = {
     "products": ProductsSink,
@@ -41,91 +60,7 @@ SINKS: dict[str, type[QuickBooksSink]] = {
 }
 
 
-class UnknownStreamError(ValueError):
-    """A SCHEMA message for a stream the target cannot write."""
-
-
-class RecordsRejectedError(click.ClickException):
-    """Raised after the final state when records were rejected, so the run exits 1."""
-
-
-class RunStoppedError(click.ClickException):
-    """A fatal error, shown as one clear line (no traceback); the run exits 1."""
-
-
-#: Errors a person fixes (settings, authorization, QuickBooks down): shown without traceback.
-OPERATOR_ERRORS: tuple[type[Exception], ...] = (QuickBooksError, ConfigurationError,
-                                                UnknownStreamError)
-#: Seconds a termination signal waits for a token refresh running in another thread.
-TERMINATION_GRACE_SECONDS = 30.0
-
-
-def build_client(config: t.Mapping[str, t.Any], logger: t.Any) -> t.Any:
-    """Build the QuickBooks client (token store, OAuth, rate limiter) from the settings."""
-    from target_quickbooks.qbo import (  # noqa: PLC0415 (only runs that write need it)
-        QuickBooksAuth,
-        QuickBooksClient,
-        RateLimiter,
-        TokenStore,
-    )
-    from target_quickbooks.qbo.shared_limit import (  # noqa: PLC0415
-        SharedRateLimiter,
-        limits_path,
-    )
-
-    environment = str(config.get("environment") or "sandbox")
-    store = TokenStore(Path(config.get("token_store_path") or DEFAULT_TOKEN_STORE))
-    auth = QuickBooksAuth(
-        client_id=config["client_id"],
-        client_secret=config["client_secret"],
-        refresh_token=config.get("refresh_token"),
-        realm_id=str(config["realm_id"]),
-        environment=environment,
-        discovery_url=config.get("oauth_discovery_url"),
-        token_store=store,
-        logger=logger,
-    )
-    limits: dict[str, t.Any] = {
-        "per_minute": int(config.get("max_requests_per_minute") or 500),
-        "per_second": int(config.get("max_requests_per_second") or 10),
-        "batch_per_minute": int(config.get("max_batch_requests_per_minute") or 40),
-        "max_concurrent": int(config.get("max_concurrent_requests") or 10),
-        "time_scale": float(config.get("rate_limit_time_scale") or 1),
-    }
-    # Every feed of a company shares its limits (a file beside the token store), unless
-    # the operator opted out: then this process alone counts its requests.
-    limiter = (
-        SharedRateLimiter(limits_path(store.path, str(config["realm_id"])), **limits)
-        if config.get("shared_rate_limit", True) is not False
-        else RateLimiter(**limits)
-    )
-    return QuickBooksClient(
-        realm_id=str(config["realm_id"]),
-        api_url=config.get("api_url") or QuickBooksClient.base_url_for(environment),
-        auth=auth,
-        minor_version=int(config.get("minor_version") or 75),
-        limiter=limiter,
-        logger=logger,
-    )
-
-
-def meltano_state_id() -> str | None:
-    """The state id ``meltano run`` gives this run's state, when Meltano runs the target.
-
-    Meltano passes each block the plugin names of the blocks before it
-    (``MELTANO_EXTRACTOR_NAME``, ``MELTANO_LOADER_NAME``) and the environment; the id
-    is ``<environment>:<extractor>-to-<loader>`` unless a state id suffix is set.
-    """
-    names = [os.environ.get(name) for name in
-             ("MELTANO_ENVIRONMENT", "MELTANO_EXTRACTOR_NAME", "MELTANO_LOADER_NAME")]
-    if not all(names):
-        return None
-    environment, extractor, loader = names
-    suffix = os.environ.get("MELTANO_RUN_STATE_ID_SUFFIX")
-    return f"{environment}:{extractor}-to-{loader}" + (f":{suffix}" if suffix else "")
-
-
-class TargetQuickBooks(Target):
+class TargetQuickBooks(Termination):
     """Writes ``products``, ``customers``, ``invoices`` and ``credit_memos`` to QuickBooks.
 
     The ID map lives in Meltano state under ``bookmarks["target-quickbooks"]``: read
@@ -223,10 +158,9 @@ class TargetQuickBooks(Target):
             if canonical_stream(sink.stream_name) in wanted:
                 self.drain_one(sink)
 
-    # State
-
     # Messages: every callback runs guarded, so a fatal error still saves what
-    # QuickBooks confirmed (see _emit_after_failure).
+    # QuickBooks confirmed (see _emit_after_failure). When a STATE line is emitted
+    # is decided in state_emission.py; signals in termination.py.
 
     @override
     def _process_record_message(self, message_dict: dict) -> None:
@@ -266,175 +200,6 @@ class TargetQuickBooks(Target):
             if isinstance(value, dict) and not self._undrained():
                 # Every record before this STATE has been handled already.
                 self._safe_state = copy.deepcopy(value)
-
-    @override
-    def _write_state_message(self, state: dict) -> None:
-        # Called by the SDK after draining every sink: all records before ``state`` are
-        # handled. A dry run wrote nothing: it emits the state it started from (or ``{}``,
-        # which Meltano ignores), never the tap's newer bookmarks, or the next real run
-        # would skip the records the dry run only looked at.
-        if self.dry_run:
-            if self.sync_state.loaded:
-                # The entry as it came (the dry run changed only its own copy).
-                self.sync_state.write_merged(sys.stdout, self._incoming_state)
-            else:
-                self._print_state(self._incoming_state or {})
-            return
-        self._safe_state = copy.deepcopy(state)
-        if not (self._tap_state_seen or self._records_seen or self.sync_state.loaded
-                or self.sync_state.revision):
-            # No message from the tap at all (say it failed at start): a state now would
-            # carry neither its bookmarks nor the ID map, and Meltano would replace the
-            # state it has with it. Writing none keeps that one.
-            self.logger.info("No STATE and no record from the tap: no state emitted.")
-            return
-        if self._ending or self._interval_elapsed():
-            self._emit(state)
-
-    def _interval_elapsed(self) -> bool:
-        return time.monotonic() - self._last_emit >= self.state_interval
-
-    def _print_state(self, state: dict) -> None:
-        sys.stdout.write(serialize_json(state) + "\n")
-        sys.stdout.flush()
-
-    def _emit(self, tap_state: dict) -> None:
-        """Emit ``tap_state`` with our entry (what QuickBooks confirmed so far).
-
-        The line is written in pieces (the maps are streamed): a termination signal
-        waits until it is whole (``critical.section``), and it counts as emitted only
-        then, so a signal never leaves a cut line as the last state.
-        """
-        revision = self.sync_state.revision
-        with critical.section():
-            self.sync_state.write_merged(sys.stdout, tap_state)
-            self._emitted_revision = revision
-            self._emitted_tap_state = copy.deepcopy(tap_state)
-            self._last_emit = time.monotonic()
-
-    def _undrained(self) -> bool:
-        sinks = [*self._sinks_active.values(), *self._sinks_to_clear]
-        return any(sink.current_size for sink in sinks)
-
-    def emit_progress(self) -> None:
-        """Emit a state after a written batch, so a crash loses no confirmed write.
-
-        It carries the tap bookmarks of :attr:`_safe_state` (older than the records
-        in flight, which the tap sends again after a crash) and the current ID map
-        and pending records. Before the tap's first state (a first run: the tap sends
-        it after its records) it carries the state the run started from, as
-        :meth:`save_checkpoint` does: a stop then costs an extraction from the start,
-        never the Ids QuickBooks confirmed (``meltano run`` keeps only the states
-        emitted before a Ctrl-C). Never sooner than ``state_interval_seconds`` after
-        the previous state.
-        """
-        if (self.dry_run or self.sync_state.revision == self._emitted_revision
-                or not self._interval_elapsed()):
-            return
-        self._emit(self._resumable_tap_state())
-
-    def _resumable_tap_state(self) -> dict:
-        """The tap bookmarks a state emitted before the end may carry (see above)."""
-        if self._safe_state is not None:
-            return self._safe_state
-        return self._incoming_state or {"bookmarks": {}}
-
-    def save_checkpoint(self) -> None:
-        """Emit a state now, whatever the interval.
-
-        The writer calls it before it changes something in QuickBooks that a later
-        step must undo, so a crash in between leaves a state saying what to undo. It
-        carries the bookmarks of :attr:`_safe_state`, like every progress state. Before
-        one exists (a first run: the tap sends its first STATE after the records), it
-        carries the tap state the run started from, or none: a crash then makes the
-        next run extract again what this one did (found in the ID map or by natural
-        key, never written twice), which is the price of never losing the intent.
-        """
-        if self.dry_run:
-            return
-        self._emit(self._resumable_tap_state())
-
-    def _emit_after_failure(self) -> None:
-        if self._save_confirmed():
-            self.logger.warning(
-                "Saved to the state what QuickBooks confirmed before the run stopped; records "
-                "that were not written yet are sent again by the next run.")
-
-    def _save_confirmed(self) -> bool:
-        """Emit a state with what QuickBooks confirmed, if it holds anything new.
-
-        Its bookmarks are those of :attr:`_safe_state`; before the tap's first state
-        has been handled (a first run stopped early), the state the run started from,
-        as :meth:`save_checkpoint` does: the ID map must not be lost, and the next run
-        extracts again what this one did (found in the map, never written twice).
-
-        Returns:
-            True when a state was emitted.
-        """
-        if self.dry_run or (self._safe_state is None and not self.sync_state.revision):
-            return False
-        tap_state = self._resumable_tap_state()
-        if (self.sync_state.revision == self._emitted_revision
-                and tap_state == self._emitted_tap_state):
-            return False
-        self._emit(tap_state)
-        return True
-
-    @contextlib.contextmanager
-    def _guard(self) -> Iterator[None]:
-        try:
-            yield
-        except RecordsRejectedError:
-            raise
-        except StateDamagedError as error:
-            # No state at all: Meltano then keeps the stored one, damage and all, for a
-            # person to repair (a state emitted now would replace it without the entry).
-            self._failed = True
-            error.wrote_before = self.sync_state.revision > 0
-            raise
-        except Exception:
-            if not self._failed:
-                self._failed = True
-                self._emit_after_failure()
-            raise
-
-    @override
-    def _handle_termination(self, signum: int, frame: t.Any) -> None:
-        """Stop on SIGINT/SIGTERM: save what QuickBooks confirmed, one line, exit 128+signal.
-
-        The SDK's default drains every sink from inside the handler, which can run
-        in the middle of a batch (records half-recorded, a refresh-token rotation
-        not yet saved) and exits 0. Here a rotation in progress finishes first;
-        Ctrl-C (SIGINT) also lets the batch in flight finish (``interrupt.py``), so
-        the state holds every write QuickBooks confirmed; SIGTERM stops at once.
-        The state emitted claims only confirmed writes with the bookmarks of the
-        last fully handled tap state, and the exit code tells the scheduler the
-        run did not finish.
-        """
-        if critical.defer(signum):
-            return  # raised again when the token rotation in progress is saved
-        if self.gate.hold(signum):
-            return  # the run stops when the batch in flight is recorded
-        self._stop(self.gate.held or signum, cut=self.gate.in_flight)
-
-    def _stop(self, signum: int, *, cut: bool = False) -> None:
-        """Save what QuickBooks confirmed, say so in one line, and end the process."""
-        critical.wait_idle(TERMINATION_GRACE_SECONDS)
-        with contextlib.suppress(Exception):
-            self._save_confirmed()
-        self.logger.warning("%s", interrupted_line(
-            self.results, signum=signum, dry_run=self.dry_run, cut=cut,
-            under_meltano=meltano_state_id() is not None))
-        with contextlib.suppress(Exception):
-            sys.stdout.flush()
-        sys.stderr.flush()
-        os._exit(128 + signum)
-
-    @contextlib.contextmanager
-    def batch_in_flight(self) -> Iterator[None]:
-        """Around each batch a sink hands to the writer (see ``interrupt.BatchGate``)."""
-        with self.gate.batch():
-            yield
 
     @classmethod
     @override
@@ -479,24 +244,8 @@ class TargetQuickBooks(Target):
             self.sync_state.finish_run(self.results.as_dict())
         self._ending = True
         super().process_endofpipe()
-        if self.dry_run:
-            self.logger.info("%s", self.service.dry_run_listing.table())
-        title = "target-quickbooks results" + (" (DRY RUN: nothing written)" if self.dry_run
-                                               else "")
-        self.logger.info("%s", self.results.table(title=title))
-        if self._client is not None and hasattr(self._client, "stats"):
-            self.logger.info("QuickBooks requests: %s", self._client.stats())
-        pending = self.service.state.pending_count()
-        if pending:
-            self.logger.warning("%d record(s) kept in state for the next run (deferred or "
-                                "rejected).", pending)
-        rejected = self.results.total("rejected")
-        if rejected:
-            raise RecordsRejectedError(
-                f"{rejected} record(s) were rejected (see the errors above and "
-                f"bookmarks['target-quickbooks'].pending in the state); everything else was "
-                "written and the state was saved."
-            )
+        report_run(logger=self.logger, results=self.results, service=self.service,
+                   client=self._client, dry_run=self.dry_run)
 
 
 if __name__ == "__main__":

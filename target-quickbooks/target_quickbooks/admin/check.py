@@ -22,10 +22,10 @@ from typing import Any
 
 from target_quickbooks.accounts import ACCOUNT_RULES, ConfigurationError, References
 from target_quickbooks.admin import check_payments, check_rules, setting_names
+from target_quickbooks.client_setup import build_client
 from target_quickbooks.company_time import UnknownTimeZone, company_zone
 from target_quickbooks.qbo import QuickBooksError
 from target_quickbooks.settings import tax_code_table
-from target_quickbooks.target import build_client
 
 #: Account roles a full product feed needs; each is checked even when unset.
 REQUIRED_ROLES = ("income", "service_income", "expense", "asset")

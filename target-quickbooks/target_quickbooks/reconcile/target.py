@@ -22,14 +22,15 @@ from singer_sdk import Target
 from singer_sdk.sinks import RecordSink
 from typing_extensions import override
 
+from target_quickbooks.client_setup import build_client
 from target_quickbooks.company_time import company_zone
 from target_quickbooks.reconcile.compare import reconcile
 from target_quickbooks.reconcile.model import KINDS, Report
 from target_quickbooks.reconcile.quickbooks import read_documents
 from target_quickbooks.reconcile.render import FORMATS, render, verdict
 from target_quickbooks.reconcile.source import SourceBook
+from target_quickbooks.run_errors import OPERATOR_ERRORS, RunStoppedError
 from target_quickbooks.settings import CONFIG_SCHEMA, tax_code_table
-from target_quickbooks.target import OPERATOR_ERRORS, RunStoppedError, build_client
 from target_quickbooks.writer import canonical_stream
 
 
