@@ -69,7 +69,9 @@ class TargetQuickBooks(Termination):
     """
 
     name = "target-quickbooks"
-    config_jsonschema = CONFIG_SCHEMA
+    # A copy: singer-sdk appends its built-in settings to the class's schema, which
+    # must not leak into CONFIG_SCHEMA (the declared settings: the typo check, meltano.yml).
+    config_jsonschema = copy.deepcopy(CONFIG_SCHEMA)
     default_sink_class = ProductsSink
     #: Streams the ID map of incoming STATE lines into SQLite (flat memory).
     message_reader_class = StateMapReader

@@ -13,6 +13,7 @@ with ``reconcile_report_path``) and exits 1 when anything differs, so
 
 from __future__ import annotations
 
+import copy
 import sys
 import typing as t
 from pathlib import Path
@@ -68,7 +69,7 @@ class ReconcileTarget(Target):
     """Compares the source's documents with QuickBooks'; writes nothing anywhere."""
 
     name = "target-quickbooks"
-    config_jsonschema = CONFIG_SCHEMA
+    config_jsonschema = copy.deepcopy(CONFIG_SCHEMA)  # singer-sdk extends it (target.py)
     default_sink_class = SourceDocumentsSink
     #: ``--format`` given on the command line (it wins over ``reconcile_format``).
     format_option: str | None = None
