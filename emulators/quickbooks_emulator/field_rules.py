@@ -106,6 +106,21 @@ def address_field(field: str, value: object, view: View) -> dict[str, Any]:
     return out
 
 
+def active_ref(field: str, value: object, view: View, entity: str) -> tuple[str, dict[str, Any]]:
+    """Resolve a reference to an ``entity``; (Id, record).
+
+    It must exist (an invalid reference fault) and be active (QuickBooks' 2500 for
+    inactive objects): one rule for every entity a document or payment names.
+    """
+    ref_id = ref_value(field, value)
+    record = view.get(entity, ref_id)
+    if record is None:
+        raise faults.invalid_reference(field, entity, ref_id)
+    if not record.get("Active", True):
+        raise faults.inactive_reference()
+    return ref_id, record
+
+
 def account_ref(field: str, value: object, view: View, types: tuple[str, ...],
              expected: str) -> dict[str, Any]:
     """Resolve an account reference: it must exist, be active and be of one of ``types``."""

@@ -24,7 +24,8 @@ from typing import Any
 
 from . import faults
 from .balances import LINKABLE, ZERO, open_amount
-from .readers import check_fields, ref_value, to_bool, to_date, to_decimal, to_string
+from .field_rules import account_ref, active_ref
+from .readers import check_fields, to_bool, to_date, to_decimal, to_string
 from .store import View
 
 CENT = Decimal("0.01")
@@ -43,12 +44,7 @@ def _cents(field: str, value: object) -> Decimal:
 def _customer(rec: dict[str, Any], view: View) -> str:
     if rec.get("CustomerRef") is None:
         raise faults.required("CustomerRef")
-    customer_id = ref_value("CustomerRef", rec["CustomerRef"])
-    customer = view.get("Customer", customer_id)
-    if customer is None:
-        raise faults.invalid_reference("CustomerRef", "Customer", customer_id)
-    if not customer.get("Active", True):
-        raise faults.inactive_reference()
+    customer_id, customer = active_ref("CustomerRef", rec["CustomerRef"], view, "Customer")
     rec["CustomerRef"] = {"value": customer_id, "name": customer["DisplayName"]}
     return customer_id
 
@@ -61,29 +57,16 @@ def _deposit_account(rec: dict[str, Any], view: View) -> None:
         if found:
             rec["DepositToAccountRef"] = {"value": found[0]["Id"], "name": found[0]["Name"]}
         return
-    account_id = ref_value("DepositToAccountRef", rec["DepositToAccountRef"])
-    account = view.get("Account", account_id)
-    if account is None:
-        raise faults.invalid_reference("DepositToAccountRef", "Account", account_id)
-    if not account.get("Active", True):
-        raise faults.inactive_reference()
-    if account.get("AccountType") not in DEPOSIT_TYPES:
-        raise faults.business(
-            f"DepositToAccountRef must point to an Undeposited Funds, Other Current Asset or"
-            f" Bank account; Account Id={account_id} ({account['Name']}) has AccountType"
-            f" {account.get('AccountType')!r}", "DepositToAccountRef")
-    rec["DepositToAccountRef"] = {"value": account_id, "name": account["Name"]}
+    rec["DepositToAccountRef"] = account_ref(
+        "DepositToAccountRef", rec["DepositToAccountRef"], view, DEPOSIT_TYPES,
+        "an Undeposited Funds, Other Current Asset or Bank account")
 
 
 def _payment_method(rec: dict[str, Any], view: View) -> None:
     if rec.get("PaymentMethodRef") is None:
         return
-    method_id = ref_value("PaymentMethodRef", rec["PaymentMethodRef"])
-    method = view.get("PaymentMethod", method_id)
-    if method is None:
-        raise faults.invalid_reference("PaymentMethodRef", "PaymentMethod", method_id)
-    if not method.get("Active", True):
-        raise faults.inactive_reference()
+    method_id, method = active_ref("PaymentMethodRef", rec["PaymentMethodRef"], view,
+                                   "PaymentMethod")
     rec["PaymentMethodRef"] = {"value": method_id, "name": method["Name"]}
 
 

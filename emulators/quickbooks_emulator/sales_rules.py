@@ -17,6 +17,7 @@ from .faults import QboFault
 from .field_rules import (
     CENT,
     account_ref,
+    active_ref,
     address_field,
     currency_ref,
     email_field,
@@ -24,7 +25,7 @@ from .field_rules import (
     tax_code_ref,
 )
 from .line_rules import discount_line, sales_line
-from .readers import check_fields, ref_value, to_bool, to_date, to_string
+from .readers import check_fields, to_bool, to_date, to_string
 from .store import View
 from .tax import sales_tax
 from .write_options import WriteOptions
@@ -44,12 +45,7 @@ def validate_sales_txn(entity: str, payload: dict[str, Any], view: View,
     if rec.get("CustomerRef") is None and entity != "RefundReceipt":
         raise faults.required("CustomerRef")
     if rec.get("CustomerRef") is not None:  # optional on a RefundReceipt (refund_receipts.py)
-        cust_id = ref_value("CustomerRef", rec["CustomerRef"])
-        customer = view.get("Customer", cust_id)
-        if customer is None:
-            raise faults.invalid_reference("CustomerRef", "Customer", cust_id)
-        if not customer.get("Active", True):
-            raise faults.inactive_reference()
+        cust_id, customer = active_ref("CustomerRef", rec["CustomerRef"], view, "Customer")
         rec["CustomerRef"] = {"value": cust_id, "name": customer["DisplayName"]}
     if entity == "RefundReceipt":
         rec["DepositToAccountRef"] = account_ref(
